@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install every Debian package NQBA needs to build, test, fuzz and benchmark.
+# Idempotent: when everything is present it only checks and returns.
+set -euo pipefail
+
+PACKAGES=(
+  gcc make cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
+  libjansson-dev                # JSON
+  libcmocka-dev                 # unit tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
