@@ -1,0 +1,180 @@
+/* sa_plan.c - schedule and integer tables for simulated annealing.
+ *
+ * Schedule: geometric in beta from a hot end, where a typical uphill move
+ * (twice the RMS local field of a random state) is accepted half of the
+ * time, to a cold end, where the smallest possible uphill move (twice the
+ * smallest coefficient) is accepted 1% of the time. Starting hotter than
+ * that only randomizes an already random state, and wastes sweeps. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sa_plan.h"
+
+#define SA_DEFAULT_SWEEPS 1000
+#define SA_MAX_TABLE_BYTES (64u << 20)
+#define SA_INT_FIELD_MAX (1 << 29)
+
+void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max)
+{
+    double rms_sum = 0.0, min_abs = INFINITY;
+    int32_t counted = 0;
+    for (int32_t i = 0; i < is->n; i++) {
+        double h = fabs(is->linear[i]), sq = h * h;
+        if (h > 0.0 && h < min_abs)
+            min_abs = h;
+        for (int64_t k = is->row[i]; k < is->row[i + 1]; k++) {
+            double a = fabs(is->w[k]);
+            sq += a * a;
+            if (a > 0.0 && a < min_abs)
+                min_abs = a;
+        }
+        if (sq > 0.0) {
+            rms_sum += sqrt(sq);
+            counted++;
+        }
+    }
+    if (!counted) {
+        *beta_min = *beta_max = 1.0;
+        return;
+    }
+    *beta_min = log(2.0) / (2.0 * rms_sum / counted);
+    *beta_max = log(100.0) / (2.0 * min_abs);
+    if (*beta_max < *beta_min)
+        *beta_max = *beta_min;
+}
+
+static int fill_schedule(sa_plan *p, const nq_solve_opts *o)
+{
+    double b0, b1;
+    nq__sa_default_betas(&p->is, &b0, &b1);
+    if (o->beta_min > 0.0)
+        b0 = o->beta_min;
+    if (o->beta_max > 0.0)
+        b1 = o->beta_max;
+    p->beta = malloc((size_t)p->sweeps * sizeof *p->beta);
+    if (!p->beta)
+        return NQ_ENOMEM;
+    double ratio = p->sweeps > 1 ? pow(b1 / b0, 1.0 / (p->sweeps - 1)) : 1.0;
+    double b = p->sweeps > 1 ? b0 : b1;
+    for (int32_t t = 0; t < p->sweeps; t++, b *= ratio)
+        p->beta[t] = b;
+    return NQ_OK;
+}
+
+/* Smallest scale in {1, 2, 4} that makes every coefficient an integer with
+ * bounded fields, or 0 when there is none. Integer models converted from
+ * QUBO have quarter-integer Ising couplings, hence 4. */
+static double integer_scale(const nq_model *is)
+{
+    for (double s = 1.0; s <= 4.0; s *= 2.0) {
+        int ok = 1;
+        for (int32_t i = 0; ok && i < is->n; i++) {
+            double v = is->linear[i] * s, field = fabs(v);
+            ok = v == nearbyint(v);
+            for (int64_t k = is->row[i]; ok && k < is->row[i + 1]; k++) {
+                double w = is->w[k] * s;
+                ok = w == nearbyint(w);
+                field += fabs(w);
+            }
+            ok = ok && field < SA_INT_FIELD_MAX;
+        }
+        if (ok)
+            return s;
+    }
+    return 0.0;
+}
+
+static int32_t max_field(const sa_plan *p)
+{
+    int64_t best = 0;
+    for (int32_t i = 0; i < p->n; i++) {
+        int64_t f = llabs((long long)p->h_int[i]);
+        for (int64_t k = p->is.row[i]; k < p->is.row[i + 1]; k++)
+            f += llabs((long long)p->w2_int[k]) / 2;
+        if (f > best)
+            best = f;
+    }
+    return (int32_t)best;
+}
+
+/* Flipping a spin whose field opposes it by d scaled units raises the
+ * energy by 2 d / scale. */
+static int fill_tables(sa_plan *p)
+{
+    int32_t dmax = max_field(p);
+    double bmin = p->beta[0] < p->beta[p->sweeps - 1] ? p->beta[0] : p->beta[p->sweeps - 1];
+    double hot_cut = 32.0 * log(2.0) * p->scale / (2.0 * bmin);
+    int32_t span = hot_cut < dmax ? (int32_t)hot_cut + 1 : dmax;
+    p->stride = span + 1;
+    if ((double)p->stride * p->sweeps * sizeof(uint32_t) > SA_MAX_TABLE_BYTES)
+        return 1; /* too large: the caller falls back to the float kernel */
+    p->thr = malloc((size_t)p->stride * (size_t)p->sweeps * sizeof *p->thr);
+    p->cut = malloc((size_t)p->sweeps * sizeof *p->cut);
+    if (!p->thr || !p->cut)
+        return NQ_ENOMEM;
+    for (int32_t t = 0; t < p->sweeps; t++) {
+        uint32_t *row = p->thr + (size_t)t * p->stride;
+        int32_t cut = 0;
+        row[0] = UINT32_MAX;
+        for (int32_t d = 1; d < p->stride; d++) {
+            double pr = exp(-2.0 * p->beta[t] * d / p->scale) * 4294967296.0;
+            row[d] = pr >= 4294967295.0 ? UINT32_MAX : (uint32_t)pr;
+            if (row[d])
+                cut = d;
+        }
+        p->cut[t] = cut;
+    }
+    return NQ_OK;
+}
+
+static int setup_integer(sa_plan *p)
+{
+    p->scale = integer_scale(&p->is);
+    if (p->scale == 0.0)
+        return NQ_OK;
+    p->h_int = malloc(((size_t)p->n + 1) * sizeof *p->h_int);
+    p->w2_int = malloc(((size_t)p->is.nnz + 1) * sizeof *p->w2_int);
+    if (!p->h_int || !p->w2_int)
+        return NQ_ENOMEM;
+    for (int32_t i = 0; i < p->n; i++)
+        p->h_int[i] = (int32_t)(p->is.linear[i] * p->scale);
+    for (int64_t k = 0; k < p->is.nnz; k++)
+        p->w2_int[k] = (int32_t)(2.0 * p->is.w[k] * p->scale);
+    int rc = fill_tables(p);
+    if (rc < 0)
+        return rc;
+    p->integer = rc == 0;
+    return NQ_OK;
+}
+
+int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err)
+{
+    memset(p, 0, sizeof *p);
+    int rc = nq_model_to_ising(m, &p->is, err);
+    if (rc)
+        return rc;
+    p->n = m->n;
+    p->sweeps = o->sweeps > 0 ? o->sweeps : SA_DEFAULT_SWEEPS;
+    rc = fill_schedule(p, o);
+    if (!rc)
+        rc = setup_integer(p);
+    if (rc) {
+        nq__sa_plan_free(p);
+        return nq_err_set(err, rc, NULL, "out of memory preparing the annealer");
+    }
+    return NQ_OK;
+}
+
+void nq__sa_plan_free(sa_plan *p)
+{
+    if (!p)
+        return;
+    nq_model_free(&p->is);
+    free(p->beta);
+    free(p->h_int);
+    free(p->w2_int);
+    free(p->thr);
+    free(p->cut);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,36 @@
+/* sa_plan.h - the read-only part of a simulated-annealing run (private). */
+#ifndef NQBA_SA_PLAN_H
+#define NQBA_SA_PLAN_H
+
+#include "nqba/model.h"
+#include "nqba/solve.h"
+
+/* Everything one read needs that is the same for every read: the Ising
+ * form, the integer kernel's scaled weights and acceptance tables, and the
+ * temperature schedule. Shared by all threads without locking. */
+typedef struct sa_plan {
+    nq_model is;      /* Ising form of the model */
+    int32_t n;
+    int32_t sweeps;
+    double *beta;     /* per sweep */
+    /* Integer kernel: fields in units of 1/scale; used when every scaled
+     * coefficient is an integer and fields fit comfortably in int32. */
+    int integer;
+    double scale;
+    int32_t *h_int;   /* n: scaled linear terms */
+    int32_t *w2_int;  /* nnz: twice the scaled couplings (the field change of a flip) */
+    /* Acceptance table: a flip whose field opposes the spin by d units is
+     * accepted iff a uniform u32 is below thr[t * stride + d]; d > cut[t]
+     * is never accepted (probability under 2^-32). */
+    uint32_t *thr;
+    int32_t *cut;
+    int32_t stride;
+} sa_plan;
+
+int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err);
+void nq__sa_plan_free(sa_plan *p);
+
+/* Default schedule ends derived from the Ising coefficients. */
+void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max);
+
+#endif

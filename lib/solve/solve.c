@@ -1,0 +1,96 @@
+/* solve.c - option defaults, result helpers and solver dispatch. */
+#include "nqba/solve.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solve_internal.h"
+
+void nq_solve_opts_default(nq_solve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->solver = "sa";
+    o->seed = 1;
+    o->threads = 1;
+}
+
+void nq_result_free(nq_result *r)
+{
+    if (!r)
+        return;
+    free(r->state);
+    free(r->read_energies);
+    memset(r, 0, sizeof *r);
+}
+
+int nq__result_init(nq_result *out, const char *solver, const nq_model *m, int64_t reads,
+                    nq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->solver, sizeof out->solver, "%s", solver);
+    out->type = m->type;
+    out->n = m->n;
+    out->state = calloc((size_t)(m->n ? m->n : 1), 1);
+    out->read_energies = calloc((size_t)(reads ? reads : 1), sizeof *out->read_energies);
+    if (!out->state || !out->read_energies) {
+        nq_result_free(out);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory for the result");
+    }
+    return NQ_OK;
+}
+
+void nq__result_set_spins(nq_result *out, const nq_model *m, const int8_t *spins)
+{
+    if (m->type == NQ_QUBO)
+        nq_spins_to_bits(spins, out->state, m->n);
+    else
+        memcpy(out->state, spins, (size_t)m->n);
+    out->energy = nq_model_energy(m, out->state);
+}
+
+int nq__threads(const nq_solve_opts *o)
+{
+    if (o->threads < 1)
+        return 1;
+    return o->threads > NQ_SOLVE_MAX_THREADS ? NQ_SOLVE_MAX_THREADS : o->threads;
+}
+
+int nq__reached(double energy, const nq_solve_opts *o)
+{
+    if (!o->has_target)
+        return 0;
+    return energy <= o->target + 1e-9 * fmax(1.0, fabs(o->target));
+}
+
+static int check_opts(const nq_solve_opts *o, nq_err *err)
+{
+    if (o->reads < 0 || o->reads > NQ_SOLVE_MAX_READS)
+        return nq_err_set(err, NQ_ERANGE, "reads", "must be in 1..%d", NQ_SOLVE_MAX_READS);
+    if (o->sweeps < 0 || o->sweeps > NQ_SOLVE_MAX_SWEEPS)
+        return nq_err_set(err, NQ_ERANGE, "sweeps", "must be in 1..%d", NQ_SOLVE_MAX_SWEEPS);
+    if (!(o->time_limit >= 0.0) || !isfinite(o->time_limit))
+        return nq_err_set(err, NQ_ERANGE, "time_limit", "must be a finite number >= 0");
+    if (o->has_target && !isfinite(o->target))
+        return nq_err_set(err, NQ_ERANGE, "target", "must be a finite number");
+    if (!(o->beta_min >= 0.0) || !(o->beta_max >= 0.0) || !isfinite(o->beta_min) ||
+        !isfinite(o->beta_max))
+        return nq_err_set(err, NQ_ERANGE, "beta", "must be finite and >= 0");
+    return NQ_OK;
+}
+
+int nq_solve(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
+             nq_result *out, nq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_opts(o, err);
+    if (rc)
+        return rc;
+    const char *s = o->solver ? o->solver : "sa";
+    if (!strcmp(s, "exact"))
+        return nq_solve_exact(m, o, cb, user, out, err);
+    if (!strcmp(s, "sa"))
+        return nq_solve_sa(m, o, cb, user, out, err);
+    return nq_err_set(err, NQ_EINVAL, "solver", "unknown solver '%s' (expected exact or sa)", s);
+}

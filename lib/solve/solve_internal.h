@@ -1,0 +1,22 @@
+/* solve_internal.h - pieces shared by the solvers (not public). */
+#ifndef NQBA_SOLVE_INTERNAL_H
+#define NQBA_SOLVE_INTERNAL_H
+
+#include "nqba/solve.h"
+
+/* Allocate out->state and out->read_energies (reads entries, may be 0)
+ * and fill the header fields. */
+int nq__result_init(nq_result *out, const char *solver, const nq_model *m, int64_t reads,
+                    nq_err *err);
+
+/* Store a spin state as the result state, converting to bits for QUBO
+ * models, and set out->energy to the exact energy in the model. */
+void nq__result_set_spins(nq_result *out, const nq_model *m, const int8_t *spins);
+
+/* Clamp the thread count to [1, NQ_SOLVE_MAX_THREADS]. */
+int nq__threads(const nq_solve_opts *o);
+
+/* Tolerance for "energy reached the target" comparisons. */
+int nq__reached(double energy, const nq_solve_opts *o);
+
+#endif
