@@ -1,0 +1,215 @@
+/* test_sa.c - simulated annealing: optimality on small models against the
+ * exact solver, determinism across thread counts, stop conditions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nqba/solve.h"
+#include "rand_model.h"
+
+static double exact_min(const nq_model *m)
+{
+    nq_solve_opts o;
+    nq_result r;
+    nq_err err;
+    nq_solve_opts_default(&o);
+    o.solver = "exact";
+    o.threads = 2;
+    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
+    double e = r.energy;
+    nq_result_free(&r);
+    return e;
+}
+
+static void sa_opts(nq_solve_opts *o, uint64_t seed, int threads)
+{
+    nq_solve_opts_default(o);
+    o->solver = "sa";
+    o->seed = seed;
+    o->threads = threads;
+}
+
+/* Models of 20..24 variables, QUBO and Ising, integer and real weights:
+ * every one of 20 seeds must find the exact optimum with default settings. */
+static void test_sa_reaches_exact_optimum(void **state)
+{
+    (void)state;
+    for (int32_t n = 20; n <= 24; n++) {
+        for (int kind = 0; kind < 2; kind++) {
+            nq_model m;
+            rand_model(&m, kind ? NQ_ISING : NQ_QUBO, n, 0.3, kind == 0, 1000 + (uint64_t)n);
+            double opt = exact_min(&m);
+            for (uint64_t seed = 1; seed <= 20; seed++) {
+                nq_solve_opts o;
+                nq_result r;
+                nq_err err;
+                sa_opts(&o, seed, 2);
+                assert_int_equal(nq_solve(&m, &o, NULL, NULL, &r, &err), 0);
+                if (!near(r.energy, opt))
+                    fail_msg("n=%d kind=%d seed=%d: sa %.17g, exact %.17g", n, kind, (int)seed,
+                             r.energy, opt);
+                assert_true(near(nq_model_energy(&m, r.state), r.energy));
+                nq_result_free(&r);
+            }
+            nq_model_free(&m);
+        }
+    }
+}
+
+static void run_sa(const nq_model *m, const nq_solve_opts *o, nq_result *r)
+{
+    nq_err err;
+    assert_int_equal(nq_solve(m, o, NULL, NULL, r, &err), 0);
+}
+
+static void assert_same_result(const nq_result *a, const nq_result *b)
+{
+    assert_true(a->energy == b->energy);
+    assert_int_equal(a->reads, b->reads);
+    assert_memory_equal(a->state, b->state, (size_t)a->n);
+    assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
+}
+
+static void test_sa_deterministic_across_threads(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        nq_model m;
+        rand_model(&m, kind ? NQ_ISING : NQ_QUBO, 300, 0.03, kind, 42);
+        nq_solve_opts o;
+        nq_result a, b, c, d;
+        sa_opts(&o, 12345, 1);
+        o.reads = 24;
+        o.sweeps = 200;
+        run_sa(&m, &o, &a);
+        o.threads = 2;
+        run_sa(&m, &o, &b);
+        o.threads = 5;
+        run_sa(&m, &o, &c);
+        assert_same_result(&a, &b);
+        assert_same_result(&a, &c);
+        o.seed = 12346;
+        run_sa(&m, &o, &d);
+        assert_true(memcmp(a.read_energies, d.read_energies, 24 * sizeof(double)) != 0);
+        for (int64_t k = 0; k < a.reads; k++)
+            assert_true(a.read_energies[k] >= a.energy || near(a.read_energies[k], a.energy));
+        nq_result_free(&a);
+        nq_result_free(&b);
+        nq_result_free(&c);
+        nq_result_free(&d);
+        nq_model_free(&m);
+    }
+}
+
+/* With a target, the answer is the best of reads 0..k where k is the first
+ * read that reaches it: the same whatever the thread count. */
+static void test_sa_target_stops_early(void **state)
+{
+    (void)state;
+    nq_model m;
+    rand_model(&m, NQ_ISING, 22, 0.4, 1, 77);
+    double opt = exact_min(&m);
+    nq_solve_opts o;
+    nq_result a, b;
+    sa_opts(&o, 9, 1);
+    o.reads = 5000;
+    o.sweeps = 100;
+    o.has_target = 1;
+    o.target = opt;
+    run_sa(&m, &o, &a);
+    o.threads = 3;
+    run_sa(&m, &o, &b);
+    assert_true(a.target_reached && b.target_reached);
+    assert_true(near(a.energy, opt));
+    assert_true(a.reads < 5000);
+    assert_true(a.read_energies[a.reads - 1] <= opt + 1e-9);
+    for (int64_t k = 0; k + 1 < a.reads; k++)
+        assert_true(a.read_energies[k] > opt + 1e-9);
+    assert_same_result(&a, &b);
+    nq_result_free(&a);
+    nq_result_free(&b);
+    nq_model_free(&m);
+}
+
+static void test_sa_time_limit(void **state)
+{
+    (void)state;
+    nq_model m;
+    rand_model(&m, NQ_QUBO, 2000, 0.01, 0, 3);
+    nq_solve_opts o;
+    nq_result r;
+    sa_opts(&o, 1, 2);
+    o.reads = 1000;
+    o.sweeps = 100000;
+    o.time_limit = 0.3;
+    run_sa(&m, &o, &r);
+    assert_true(r.timed_out);
+    assert_true(r.reads >= 1 && r.reads < 1000);
+    assert_true(near(nq_model_energy(&m, r.state), r.energy));
+    nq_result_free(&r);
+    nq_model_free(&m);
+}
+
+static int count_and_cancel(const nq_progress *p, void *user)
+{
+    int *calls = user;
+    assert_true(p->fraction >= 0.0 && p->fraction <= 1.0);
+    assert_string_equal(p->solver, "sa");
+    return ++*calls >= 3;
+}
+
+static void test_sa_progress_and_cancel(void **state)
+{
+    (void)state;
+    nq_model m;
+    rand_model(&m, NQ_ISING, 100, 0.1, 1, 8);
+    nq_solve_opts o;
+    nq_result r;
+    nq_err err;
+    int calls = 0;
+    sa_opts(&o, 1, 1);
+    o.reads = 100;
+    o.sweeps = 50;
+    assert_int_equal(nq_solve(&m, &o, count_and_cancel, &calls, &r, &err), 0);
+    assert_int_equal(calls, 3);
+    assert_true(r.cancelled);
+    assert_int_equal(r.reads, 3);
+    nq_result_free(&r);
+    nq_model_free(&m);
+}
+
+static void test_sa_bad_options(void **state)
+{
+    (void)state;
+    nq_model m;
+    rand_model(&m, NQ_ISING, 10, 0.5, 1, 8);
+    nq_solve_opts o;
+    nq_result r;
+    nq_err err;
+    sa_opts(&o, 1, 1);
+    o.reads = -1;
+    assert_int_equal(nq_solve(&m, &o, NULL, NULL, &r, &err), NQ_ERANGE);
+    assert_string_equal(err.where, "reads");
+    sa_opts(&o, 1, 1);
+    o.time_limit = -2;
+    assert_int_equal(nq_solve(&m, &o, NULL, NULL, &r, &err), NQ_ERANGE);
+    sa_opts(&o, 1, 1);
+    o.beta_min = NAN;
+    assert_int_equal(nq_solve(&m, &o, NULL, NULL, &r, &err), NQ_ERANGE);
+    nq_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sa_reaches_exact_optimum),
+        cmocka_unit_test(test_sa_deterministic_across_threads),
+        cmocka_unit_test(test_sa_target_stops_early),
+        cmocka_unit_test(test_sa_time_limit),
+        cmocka_unit_test(test_sa_progress_and_cancel),
+        cmocka_unit_test(test_sa_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
