@@ -1,0 +1,38 @@
+# NQBA - top-level commands. CMake + Ninja do the building underneath.
+SHARED ?= $(abspath ../shared)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test bench fuzz asan clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNQ_SHARED_DIR=$(SHARED) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build
+
+# Until the server exists: solve the shipped examples and print the answers.
+run: build
+	./build/nqba solve examples/maxcut_small.txt
+	@echo
+	./build/nqba solve examples/qubo_small.json --solver exact
+
+test: deps
+	@bash scripts/test.sh
+
+bench: build
+	@bash scripts/bench.sh $(SHARED)
+
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+asan: deps
+	@CC=clang cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNQ_SANITIZE=ON -DNQ_SHARED_DIR=$(SHARED) >/dev/null
+	@cmake --build build-asan
+	@cd build-asan && ctest --output-on-failure -j2
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Build and run every test: the unit and CLI tests with gcc (optimized) and
+# again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, then
+# a short run of every fuzzer. Ends with one summary line "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+passed=0
+failed=0
+
+count_ctest() { # $1 = ctest log
+    local line p t
+    line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1)
+    if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+    t=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    p=$(sed -E 's/.*, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    passed=$((passed + t - p))
+    failed=$((failed + p))
+}
+
+run_suite() { # $1 = build dir, $2 = compiler, rest = cmake flags
+    local dir=$1 cc=$2
+    shift 2
+    echo "== $dir ($cc $*)"
+    if ! CC=$cc cmake -S . -B "$dir" -G Ninja -DNQ_SHARED_DIR="$SHARED" "$@" >/dev/null ||
+       ! cmake --build "$dir"; then
+        echo "build failed: $dir"
+        failed=$((failed + 1))
+        return
+    fi
+    (cd "$dir" && ctest --output-on-failure -j2) 2>&1 | tee "$dir/ctest.log"
+    count_ctest "$dir/ctest.log"
+}
+
+run_fuzzers() {
+    echo "== fuzz smoke ($FUZZ_RUNS runs per target)"
+    if ! CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNQ_FUZZ=ON >/dev/null ||
+       ! cmake --build build-fuzz; then
+        echo "build failed: build-fuzz"
+        failed=$((failed + 1))
+        return
+    fi
+    for src in fuzz/fuzz_*.c; do
+        local name corpus
+        name=$(basename "$src" .c)
+        corpus=$(mktemp -d)
+        cp -r "fuzz/corpus/${name#fuzz_}/." "$corpus/" 2>/dev/null || true
+        if ./build-fuzz/"$name" -runs="$FUZZ_RUNS" -max_len=4096 "$corpus" >"build-fuzz/$name.log" 2>&1; then
+            echo "fuzz $name: ok"
+            passed=$((passed + 1))
+        else
+            echo "fuzz $name: FAILED"
+            tail -n 30 "build-fuzz/$name.log"
+            failed=$((failed + 1))
+        fi
+        rm -rf "$corpus"
+    done
+}
+
+run_suite build gcc -DCMAKE_BUILD_TYPE=Release
+run_suite build-asan clang -DCMAKE_BUILD_TYPE=Debug -DNQ_SANITIZE=ON
+run_fuzzers
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
