@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nqba/clock.h"
 #include "nqba/io.h"
@@ -180,7 +181,7 @@ static void write_report(FILE *f, const bench_cfg *cfg, const row *rows, size_t 
 static int parse_args(int argc, char **argv, bench_cfg *cfg)
 {
     *cfg = (bench_cfg){"../shared/data/gset", NULL, 100, 1000, 3};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return -1;
@@ -196,7 +197,6 @@ static int parse_args(int argc, char **argv, bench_cfg *cfg)
             cfg->reps = atoi(v);
         else
             return -1;
-        i++;
     }
     return cfg->reads > 0 && cfg->sweeps > 0 && cfg->reps > 0 && cfg->reps <= 16 ? 0 : -1;
 }

@@ -65,7 +65,7 @@ static void finish_read(sa_run *r, int64_t read, double energy)
     if (energy < r->best_energy)
         r->best_energy = energy;
     if (nq__reached(energy, r->o)) {
-        int64_t cur = atomic_load(&r->stop_index);
+        long long cur = atomic_load(&r->stop_index);
         while (read < cur && !atomic_compare_exchange_weak(&r->stop_index, &cur, read))
             ;
     }
