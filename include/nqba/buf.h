@@ -21,7 +21,8 @@ int nq_buf_append(nq_buf *b, const void *data, size_t len);
 int nq_buf_puts(nq_buf *b, const char *s);
 int nq_buf_putc(nq_buf *b, char c);
 int nq_buf_printf(nq_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int nq_buf_vprintf(nq_buf *b, const char *fmt, va_list ap);
+int nq_buf_vprintf(nq_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Make room for `extra` more bytes without changing len. */
 int nq_buf_reserve(nq_buf *b, size_t extra);
 /* Set len to 0, keep memory. */

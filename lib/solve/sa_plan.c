@@ -1,7 +1,7 @@
 /* sa_plan.c - schedule and integer tables for simulated annealing.
  *
  * Schedule: geometric in beta from a hot end, where a typical uphill move
- * (twice the RMS local field of a random state) is accepted half of the
+ * (twice the RMS local field of a random state) is accepted a quarter of the
  * time, to a cold end, where the smallest possible uphill move (twice the
  * smallest coefficient) is accepted 1% of the time. Starting hotter than
  * that only randomizes an already random state, and wastes sweeps. */
@@ -38,7 +38,7 @@ void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max
         *beta_min = *beta_max = 1.0;
         return;
     }
-    *beta_min = log(2.0) / (2.0 * rms_sum / counted);
+    *beta_min = log(4.0) / (2.0 * rms_sum / counted);
     *beta_max = log(100.0) / (2.0 * min_abs);
     if (*beta_max < *beta_min)
         *beta_max = *beta_min;
