@@ -225,14 +225,13 @@ static void sort_row(int32_t *col, double *w, int64_t len)
     }
 }
 
-static void compact_rows(nq_model *m)
+/* Sort each row by column and sum duplicate columns in place. */
+static void merge_rows(nq_model *m)
 {
-    int64_t out = 0;
-    int64_t start = m->row[0];
+    int64_t out = 0, start = m->row[0];
     for (int32_t i = 0; i < m->n; i++) {
-        int64_t end = m->row[i + 1];
+        int64_t end = m->row[i + 1], row_begin = out;
         sort_row(m->col + start, m->w + start, end - start);
-        int64_t row_begin = out;
         for (int64_t k = start; k < end; k++) {
             if (out > row_begin && m->col[out - 1] == m->col[k]) {
                 m->w[out - 1] += m->w[k];
@@ -241,18 +240,58 @@ static void compact_rows(nq_model *m)
             m->col[out] = m->col[k];
             m->w[out++] = m->w[k];
         }
-        /* Drop couplings that summed to zero. */
-        int64_t keep = row_begin;
-        for (int64_t k = row_begin; k < out; k++)
-            if (m->w[k] != 0.0) {
-                m->col[keep] = m->col[k];
-                m->w[keep++] = m->w[k];
-            }
-        out = keep;
         start = end;
         m->row[i + 1] = out;
     }
     m->nnz = out;
+}
+
+static int64_t find_col(const nq_model *m, int32_t i, int32_t j)
+{
+    int64_t lo = m->row[i], hi = m->row[i + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (m->col[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Duplicates of a pair may have been summed in a different order in its
+ * two rows, which can differ in the last bit for real weights: copy the
+ * upper entry over the lower one so w_ij == w_ji exactly. */
+static void symmetrize(nq_model *m)
+{
+    for (int32_t i = 0; i < m->n; i++)
+        for (int64_t k = m->row[i]; k < m->row[i + 1]; k++)
+            if (m->col[k] > i)
+                m->w[find_col(m, m->col[k], i)] = m->w[k];
+}
+
+/* Drop couplings that summed to zero. */
+static void drop_zeros(nq_model *m)
+{
+    int64_t out = 0, start = m->row[0];
+    for (int32_t i = 0; i < m->n; i++) {
+        int64_t end = m->row[i + 1];
+        for (int64_t k = start; k < end; k++)
+            if (m->w[k] != 0.0) {
+                m->col[out] = m->col[k];
+                m->w[out++] = m->w[k];
+            }
+        start = end;
+        m->row[i + 1] = out;
+    }
+    m->nnz = out;
+}
+
+static void compact_rows(nq_model *m)
+{
+    merge_rows(m);
+    symmetrize(m);
+    drop_zeros(m);
 }
 
 int nq_builder_finish(nq_builder *b, nq_model *out, nq_err *err)

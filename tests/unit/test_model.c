@@ -167,6 +167,39 @@ static void test_maxcut_value(void **state)
     nq_model_free(&m);
 }
 
+/* Duplicate real-valued terms summed in different orders must still give
+ * exactly w_ij == w_ji. */
+static void test_duplicates_stay_symmetric(void **state)
+{
+    (void)state;
+    nq_rng r;
+    nq_rng_seed(&r, 11);
+    for (int t = 0; t < 200; t++) {
+        nq_builder b;
+        nq_model m;
+        nq_builder_init(&b, NQ_ISING);
+        int32_t n = 2 + (int32_t)nq_rng_below(&r, 60);
+        for (int k = 0; k < 3 * n; k++) {
+            int32_t i = (int32_t)nq_rng_below(&r, (uint64_t)n), j = (int32_t)nq_rng_below(&r, (uint64_t)n);
+            if (i != j)
+                assert_int_equal(nq_builder_add_quadratic(&b, i, j, nq_rng_double(&r) - 0.3, NULL), 0);
+        }
+        assert_int_equal(nq_builder_finish(&b, &m, NULL), 0);
+        for (int32_t i = 0; i < m.n; i++)
+            for (int64_t k = m.row[i]; k < m.row[i + 1]; k++) {
+                int32_t j = m.col[k];
+                int found = 0;
+                for (int64_t q = m.row[j]; q < m.row[j + 1]; q++)
+                    if (m.col[q] == i) {
+                        assert_true(m.w[q] == m.w[k]);
+                        found = 1;
+                    }
+                assert_true(found);
+            }
+        nq_model_free(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_conversions_round_trip),
         cmocka_unit_test(test_dense_storage),
         cmocka_unit_test(test_maxcut_value),
+        cmocka_unit_test(test_duplicates_stay_symmetric),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

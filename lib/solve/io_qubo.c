@@ -1,0 +1,336 @@
+/* io_qubo.c - reader for text QUBO files (qbsolv style).
+ *
+ *   c any comment            (also lines starting with '#')
+ *   c offset K               (constant term; written by nq_write_qubo)
+ *   p qubo topology maxNodes nNodes nCouplers     (optional, before terms)
+ *   i j w                    (0-based; i == j is the linear term of x_i)
+ *
+ * With a "p" line the model has maxNodes variables, every index must be
+ * below maxNodes, and the numbers of diagonal and off-diagonal lines must
+ * match nNodes and nCouplers (qbsolv relies on those counts, so a mismatch
+ * means a damaged file). Without one, n is the largest index plus one.
+ * Line handling matches io_gset.c: '\r' is blank space, blank lines count,
+ * and tokens are copied before strtoll/strtod because the input is not
+ * NUL-terminated. qbsolv's own reader ignores "c" lines, so the offset line
+ * keeps files readable by it. */
+#include "nqba/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOK_MAX 128  /* longest token accepted (numbers never need more) */
+#define MAX_FIELDS 6 /* the qbsolv 'p' line */
+
+/* Lines of a buffer that is not NUL-terminated. */
+typedef struct line_reader {
+    const char *p, *end;
+    long line; /* 1-based number of the line last returned */
+} line_reader;
+
+/* The tokens of one line; count stops at MAX_FIELDS + 1 ("one too many"). */
+typedef struct fields {
+    const char *s[MAX_FIELDS + 1];
+    size_t len[MAX_FIELDS + 1];
+    int count;
+} fields;
+
+typedef struct qubo_ctx {
+    line_reader r;
+    const char *src;
+    nq_err *err;
+    nq_builder *b;
+    long p_line;                              /* line of the "p" line, 0 if none */
+    long long max_nodes, n_nodes, n_couplers; /* from the "p" line */
+    long long diag, offdiag;                  /* term lines seen */
+} qubo_ctx;
+
+static int next_line(line_reader *r, const char **ls, const char **le)
+{
+    if (r->p >= r->end)
+        return 0;
+    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    *ls = r->p;
+    *le = nl ? nl : r->end;
+    r->p = nl ? nl + 1 : r->end;
+    r->line++;
+    return 1;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static void split(const char *p, const char *end, fields *f)
+{
+    f->count = 0;
+    while (f->count <= MAX_FIELDS) {
+        while (p < end && is_blank(*p))
+            p++;
+        if (p == end)
+            return;
+        const char *s = p;
+        while (p < end && !is_blank(*p))
+            p++;
+        f->s[f->count] = s;
+        f->len[f->count++] = (size_t)(p - s);
+    }
+}
+
+/* A token made safe for a message: at most 32 bytes, printable ASCII. */
+static const char *quote(char out[40], const char *s, size_t n)
+{
+    size_t k = n > 32 ? 32 : n;
+    for (size_t i = 0; i < k; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    strcpy(out + k, n > k ? "..." : "");
+    return out;
+}
+
+/* 0 ok, -1 not an integer, -2 out of the range of long long. */
+static int tok_int(const char *s, size_t n, long long *out)
+{
+    char buf[TOK_MAX];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *e;
+    errno = 0;
+    long long v = strtoll(buf, &e, 10);
+    if (e != buf + n)
+        return -1;
+    if (errno == ERANGE)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* 0 ok, -1 not a number, -2 not finite (inf, nan, overflow). */
+static int tok_real(const char *s, size_t n, double *out)
+{
+    char buf[TOK_MAX];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *e;
+    double v = strtod(buf, &e);
+    if (e != buf + n)
+        return -1;
+    if (!isfinite(v))
+        return -2;
+    *out = v;
+    return 0;
+}
+
+static int tok_is(const fields *f, int k, const char *s)
+{
+    return f->len[k] == strlen(s) && memcmp(f->s[k], s, f->len[k]) == 0;
+}
+
+static int p_count(qubo_ctx *c, const fields *f, int k, const char *what, long long lo,
+                   long long hi, long long *out)
+{
+    char q[40];
+    int r = tok_int(f->s[k], f->len[k], out);
+    if (r == -1)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "p line: %s '%s' is not an integer", what,
+                               quote(q, f->s[k], f->len[k]));
+    if (r == 0 && *out >= lo && *out <= hi)
+        return 0;
+    int code = (r == 0 && *out < lo) ? NQ_ERANGE : NQ_ELIMIT;
+    return nq_err_set_line(c->err, code, c->src, c->r.line, "p line: %s %s out of range %lld..%lld",
+                           what, quote(q, f->s[k], f->len[k]), lo, hi);
+}
+
+static int parse_p(qubo_ctx *c, const fields *f)
+{
+    char q[40];
+    if (c->p_line)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "second 'p' line (the first is line %ld)", c->p_line);
+    if (c->diag + c->offdiag)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "'p' line must come before the terms");
+    if (f->count != 6)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "p line: expected 'p qubo topology maxNodes nNodes nCouplers'");
+    if (!tok_is(f, 1, "qubo"))
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "p line: expected 'qubo', found '%s'", quote(q, f->s[1], f->len[1]));
+    int rc = p_count(c, f, 3, "maxNodes", 1, NQ_MODEL_MAX_VARS, &c->max_nodes);
+    if (!rc)
+        rc = p_count(c, f, 4, "nNodes", 0, NQ_MODEL_MAX_TERMS, &c->n_nodes);
+    if (!rc)
+        rc = p_count(c, f, 5, "nCouplers", 0, NQ_MODEL_MAX_TERMS, &c->n_couplers);
+    if (!rc)
+        rc = nq_builder_set_n(c->b, (int32_t)c->max_nodes, c->err);
+    c->p_line = c->r.line;
+    return rc;
+}
+
+static int parse_weight(qubo_ctx *c, const fields *f, int k, const char *what, double *w)
+{
+    char q[40];
+    int r = tok_real(f->s[k], f->len[k], w);
+    if (r)
+        return nq_err_set_line(c->err, r == -1 ? NQ_EPARSE : NQ_ERANGE, c->src, c->r.line,
+                               "%s '%s' is %s", what, quote(q, f->s[k], f->len[k]),
+                               r == -1 ? "not a number" : "not finite");
+    return 0;
+}
+
+static int parse_offset(qubo_ctx *c, const fields *f)
+{
+    double k;
+    if (f->count != 3)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                               "offset line: expected 'c offset K'");
+    int rc = parse_weight(c, f, 2, "offset", &k);
+    if (!rc)
+        nq_builder_add_offset(c->b, k);
+    return rc;
+}
+
+static int parse_index(qubo_ctx *c, const fields *f, int k, int32_t *out)
+{
+    char q[40];
+    long long v = 0;
+    long long hi = c->p_line ? c->max_nodes - 1 : NQ_MODEL_MAX_VARS - 1;
+    int r = tok_int(f->s[k], f->len[k], &v);
+    if (r == -1)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line, "index '%s' is not an integer",
+                               quote(q, f->s[k], f->len[k]));
+    if (r == -2 || v < 0 || v > hi)
+        return nq_err_set_line(c->err, NQ_ERANGE, c->src, c->r.line,
+                               "index %s out of range 0..%lld%s", quote(q, f->s[k], f->len[k]), hi,
+                               c->p_line ? " (maxNodes on the p line)" : "");
+    *out = (int32_t)v;
+    return 0;
+}
+
+/* Re-anchor an error from the builder at the current line. */
+static int at_line(qubo_ctx *c, int rc)
+{
+    if (c->err) {
+        char msg[NQ_ERR_MSG_MAX];
+        memcpy(msg, c->err->msg, sizeof msg);
+        nq_err_set_line(c->err, rc, c->src, c->r.line, "%s", msg);
+    }
+    return rc;
+}
+
+static int parse_term(qubo_ctx *c, const fields *f)
+{
+    char q[40];
+    if (f->count != 3)
+        return f->count < 3 ? nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                                              "expected 'i j w', found %d fields", f->count)
+                            : nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
+                                              "unexpected token '%s' after weight",
+                                              quote(q, f->s[3], f->len[3]));
+    int32_t i = 0, j = 0;
+    double w = 0;
+    int rc = parse_index(c, f, 0, &i);
+    if (!rc)
+        rc = parse_index(c, f, 1, &j);
+    if (!rc)
+        rc = parse_weight(c, f, 2, "weight", &w);
+    if (rc)
+        return rc;
+    if (i == j) {
+        c->diag++;
+        rc = nq_builder_add_linear(c->b, i, w, c->err);
+    } else {
+        c->offdiag++;
+        rc = nq_builder_add_quadratic(c->b, i, j, w, c->err);
+    }
+    return rc ? at_line(c, rc) : 0;
+}
+
+static int parse_line(qubo_ctx *c, const char *ls, const char *le)
+{
+    fields f;
+    if (memchr(ls, '\0', (size_t)(le - ls)))
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line, "embedded NUL byte");
+    split(ls, le, &f);
+    if (f.count == 0 || f.s[0][0] == '#')
+        return 0;
+    if (f.s[0][0] == 'c')
+        return tok_is(&f, 0, "c") && f.count >= 2 && tok_is(&f, 1, "offset") ? parse_offset(c, &f)
+                                                                             : 0;
+    if (tok_is(&f, 0, "p"))
+        return parse_p(c, &f);
+    return parse_term(c, &f);
+}
+
+static int check_counts(qubo_ctx *c)
+{
+    long line = c->r.line > 0 ? c->r.line : 1;
+    if (!c->p_line && c->diag + c->offdiag == 0)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, line,
+                               c->r.line ? "no terms and no 'p' line" : "empty file");
+    if (c->p_line && c->diag != c->n_nodes)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, line,
+                               "p line declares %lld diagonal terms (nNodes), found %lld",
+                               c->n_nodes, c->diag);
+    if (c->p_line && c->offdiag != c->n_couplers)
+        return nq_err_set_line(c->err, NQ_EPARSE, c->src, line,
+                               "p line declares %lld couplers (nCouplers), found %lld",
+                               c->n_couplers, c->offdiag);
+    return 0;
+}
+
+/* Repeated terms are summed by the builder; a sum may overflow. */
+static int check_finite(const nq_model *m, qubo_ctx *c)
+{
+    int ok = isfinite(m->offset);
+    for (int32_t i = 0; ok && i < m->n; i++)
+        ok = isfinite(m->linear[i]);
+    for (int64_t k = 0; ok && k < m->nnz; k++)
+        ok = isfinite(m->w[k]);
+    return ok ? 0
+              : nq_err_set_line(c->err, NQ_ERANGE, c->src, 0,
+                                "summed coefficient of a repeated term is not finite");
+}
+
+static int read_lines(qubo_ctx *c)
+{
+    const char *ls, *le;
+    while (next_line(&c->r, &ls, &le)) {
+        int rc = parse_line(c, ls, le);
+        if (rc)
+            return rc;
+    }
+    return check_counts(c);
+}
+
+int nq_read_qubo(const char *data, size_t len, const char *source, nq_model *out, nq_err *err)
+{
+    if (!out)
+        return nq_err_set(err, NQ_EINVAL, NULL, "no output model");
+    memset(out, 0, sizeof *out);
+    if (!data && len)
+        return nq_err_set(err, NQ_EINVAL, NULL, "no input");
+    if (!data)
+        data = ""; /* pointer arithmetic on NULL is undefined even for 0 */
+    nq_builder b;
+    nq_builder_init(&b, NQ_QUBO);
+    qubo_ctx c = {
+        .r = {.p = data, .end = data + len}, .src = source ? source : "-", .err = err, .b = &b};
+    int rc = read_lines(&c);
+    if (rc) {
+        nq_builder_free(&b);
+        return rc;
+    }
+    rc = nq_builder_finish(&b, out, err);
+    if (!rc)
+        rc = check_finite(out, &c);
+    if (rc)
+        nq_model_free(out);
+    return rc;
+}

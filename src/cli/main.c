@@ -1,0 +1,98 @@
+/* main.c - the nqba command: global options and subcommand dispatch.
+ *
+ * Subcommands live in their own files (cmd_*.c) and are found through the
+ * table below, so adding one is one line here plus its file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nqba/version.h"
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    cli_run_fn run;
+    cli_usage_fn usage;
+} cli_command;
+
+static const cli_command commands[] = {
+    {"solve", "solve a QUBO, Ising or Max-Cut model from a file", cli_solve_run, cli_solve_usage},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: nqba <command> [options]\n"
+          "       nqba --help | --version\n"
+          "       nqba help <command>\n"
+          "\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nRun 'nqba help <command>' for a command's options.\n", out);
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "nqba: unknown command '%s'\n\n", name);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* nqba help [command] */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    const cli_command *c = find_command(argv[2]);
+    if (!c)
+        return unknown_command(argv[2]);
+    c->usage(stdout);
+    return CLI_EXIT_OK;
+}
+
+/* Exit status for output that could not be written (a closed pipe, a full
+ * disk): the command's work may be done, but its answer was lost. */
+static int finish(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "nqba: cannot write to standard output\n");
+        return status ? status : CLI_EXIT_FAIL;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        usage(stdout);
+        return finish(CLI_EXIT_OK);
+    }
+    if (strcmp(name, "--version") == 0) {
+        puts("nqba " NQ_VERSION);
+        return finish(CLI_EXIT_OK);
+    }
+    if (strcmp(name, "help") == 0)
+        return finish(help(argc, argv));
+    const cli_command *c = find_command(name);
+    if (!c)
+        return unknown_command(name);
+    return finish(c->run(argc - 1, argv + 1));
+}
