@@ -160,17 +160,26 @@ static void write_report(FILE *f, const bench_cfg *cfg, const row *rows, size_t 
     fprintf(f, "Machine: %s. One thread; times are CPU seconds; seeds 1..%d, %d reads each.\n\n",
             mach, cfg->reps, cfg->reads);
     fprintf(f, "| graph | n | m | best known | best cut | mean cut | p(best known) | s/read | "
-               "TTS99 (s) | attempts/s/core | peer TTS99 (s) | peer attempts/s |\n");
-    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+               "TTS99 (s) | attempts/s/core | peer TTS99 (s) | TTS99 speed-up | "
+               "peer attempts/s | attempts/s ratio |\n");
+    fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < count; i++) {
         const row *r = &rows[i];
-        char tts[32], peer_rate[32] = "";
+        char tts[32], speedup[32] = "", peer_rate[32] = "", rate_ratio[32] = "";
         fmt_tts(tts, sizeof tts, r->tts);
-        if (INSTANCES[i].peer_rate > 0)
+        double peer_tts = strtod(INSTANCES[i].peer_tts, NULL);
+        if (isfinite(peer_tts) && isfinite(r->tts))
+            snprintf(speedup, sizeof speedup, "%.1fx", peer_tts / r->tts);
+        else if (isinf(peer_tts) && isfinite(r->tts))
+            snprintf(speedup, sizeof speedup, "peer never");
+        if (INSTANCES[i].peer_rate > 0) {
             snprintf(peer_rate, sizeof peer_rate, "%.2g", INSTANCES[i].peer_rate);
-        fprintf(f, "| %s | %d | %lld | %.0f | %.0f | %.1f | %.3f | %.4f | %s | %.3g | %s | %s |\n",
+            snprintf(rate_ratio, sizeof rate_ratio, "%.1fx", r->rate / INSTANCES[i].peer_rate);
+        }
+        fprintf(f, "| %s | %d | %lld | %.0f | %.0f | %.1f | %.3f | %.4f | %s | %.3g | %s | %s | %s | %s |\n",
                 INSTANCES[i].name, r->n, (long long)r->m, INSTANCES[i].best_known, r->best,
-                r->mean, r->p, r->t_read, tts, r->rate, INSTANCES[i].peer_tts, peer_rate);
+                r->mean, r->p, r->t_read, tts, r->rate, INSTANCES[i].peer_tts, speedup, peer_rate,
+                rate_ratio);
     }
     fprintf(f, "\nTTS99 = t_read * ln(0.01) / ln(1 - p); inf when no read reached the best-known "
                "cut. Peer: dwave-samplers simulated annealing (1000 sweeps x 100 reads, one core, "
