@@ -8,7 +8,19 @@
 #include <math.h>
 #include <string.h>
 
-#include "sa_read.h"
+#include <stdlib.h>
+
+#include "reads.h"
+#include "sa_plan.h"
+
+/* Per-thread scratch, reused across reads. */
+typedef struct sa_work {
+    int8_t *s;   /* current spins */
+    int8_t *best;/* best spins of the current read (owned by the pool) */
+    int32_t *fi; /* integer fields */
+    double *fd;  /* floating fields */
+    int32_t sweeps_done;
+} sa_work;
 
 static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
 {
@@ -17,16 +29,7 @@ static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
         if ((i & 63) == 0)
             bits = nq_rng_u64(rng);
         s[i] = (bits >> (i & 63)) & 1 ? 1 : -1;
-        }
-}
-
-static int stop_now(const sa_ctl *c, int64_t read)
-{
-    if (atomic_load_explicit(c->cancel, memory_order_relaxed))
-        return 1;
-    if (read > atomic_load_explicit(c->stop_index, memory_order_relaxed))
-        return 1;
-    return c->deadline > 0.0 && nq_clock_s() > c->deadline;
+    }
 }
 
 /* ---- integer kernel ---------------------------------------------------- */
@@ -93,7 +96,7 @@ static int64_t int_descend(const sa_plan *p, int8_t *s, int32_t *f)
     return de;
 }
 
-static void int_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c, int64_t read)
+static void int_read(const sa_plan *p, sa_work *w, nq_rng *rng, const nq__stop *c, int64_t read)
 {
     int8_t *s = w->s;
     int32_t *f = w->fi;
@@ -107,7 +110,7 @@ static void int_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c,
             best = e;
             memcpy(w->best, s, (size_t)p->n);
         }
-        if ((t & 15) == 15 && stop_now(c, read)) {
+        if ((t & 15) == 15 && nq__should_stop(c, read)) {
             t++;
             break;
         }
@@ -177,7 +180,7 @@ static double dbl_descend(const sa_plan *p, int8_t *s, double *f)
     return de;
 }
 
-static void dbl_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c, int64_t read)
+static void dbl_read(const sa_plan *p, sa_work *w, nq_rng *rng, const nq__stop *c, int64_t read)
 {
     int8_t *s = w->s;
     double *f = w->fd;
@@ -192,7 +195,7 @@ static void dbl_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c,
             best = e;
             memcpy(w->best, s, (size_t)p->n);
         }
-        if ((t & 15) == 15 && stop_now(c, read)) {
+        if ((t & 15) == 15 && nq__should_stop(c, read)) {
             t++;
             break;
         }
@@ -203,11 +206,45 @@ static void dbl_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c,
     w->sweeps_done = t;
 }
 
-void nq__sa_read(const sa_plan *p, sa_work *w, nq_rng *rng, const sa_ctl *c, int64_t read)
+void *nq__sa_work_new(const void *plan)
 {
+    const sa_plan *p = plan;
+    size_t n = (size_t)p->n + 1;
+    sa_work *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->s = malloc(n);
     if (p->integer)
-        int_read(p, w, rng, c, read);
+        w->fi = malloc(n * sizeof *w->fi);
     else
-        dbl_read(p, w, rng, c, read);
-    w->energy = nq_model_energy(&p->is, w->best);
+        w->fd = malloc(n * sizeof *w->fd);
+    if (!w->s || !(w->fi || w->fd)) {
+        nq__sa_work_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void nq__sa_work_free(void *work)
+{
+    sa_work *w = work;
+    if (!w)
+        return;
+    free(w->s);
+    free(w->fi);
+    free(w->fd);
+    free(w);
+}
+
+int64_t nq__sa_run(const void *plan, void *work, nq_rng *rng, const nq__stop *stop, int64_t read,
+                   int8_t *best)
+{
+    const sa_plan *p = plan;
+    sa_work *w = work;
+    w->best = best;
+    if (p->integer)
+        int_read(p, w, rng, stop, read);
+    else
+        dbl_read(p, w, rng, stop, read);
+    return (int64_t)w->sweeps_done * p->n;
 }

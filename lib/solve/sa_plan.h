@@ -4,6 +4,7 @@
 
 #include "nqba/model.h"
 #include "nqba/solve.h"
+#include "reads.h"
 
 /* Everything one read needs that is the same for every read: the Ising
  * form, the integer kernel's scaled weights and acceptance tables, and the
@@ -29,6 +30,12 @@ typedef struct sa_plan {
 
 int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err);
 void nq__sa_plan_free(sa_plan *p);
+
+/* The annealer as a reader for the read pool (sa_kernel.c). */
+void *nq__sa_work_new(const void *plan);
+void nq__sa_work_free(void *work);
+int64_t nq__sa_run(const void *plan, void *work, nq_rng *rng, const nq__stop *stop,
+                   int64_t read, int8_t *best);
 
 /* Default schedule ends derived from the Ising coefficients. */
 void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max);
