@@ -1,100 +1,16 @@
 /* fuzz_json.c - libFuzzer target for nq_read_json.
  *
  * Any input must either parse or fail with a message; a model that parses
- * must survive the writers: reading the written form must succeed and give
- * the same size and the same energy on fixed states (all bits 0 / all spins
- * -1, and all bits 1 / all spins +1). Writers other than the format's own
- * may refuse a model (Gset holds no linear terms), which is not a bug. */
-#include <math.h>
+ * must survive the round trip through every writer (fuzz_roundtrip.h). */
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "fuzz_roundtrip.h"
 #include "nqba/io.h"
-
-#define BIG_MODEL 100000 /* skip round trips above this: slow, not interesting */
-
-typedef int (*reader_fn)(const char *, size_t, const char *, nq_model *, nq_err *);
-typedef int (*writer_fn)(const nq_model *, nq_buf *, nq_err *);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
-
-/* Energy with every variable at its "low" (0 / -1) or "high" (1 / +1) value. */
-static double fixed_energy(const nq_model *m, int high)
-{
-    int8_t *s = malloc((size_t)m->n + 1);
-    if (!s)
-        abort();
-    memset(s, high ? 1 : (m->type == NQ_ISING ? -1 : 0), (size_t)m->n);
-    double e = nq_model_energy(m, s);
-    free(s);
-    return e;
-}
-
-static double scale(const nq_model *m)
-{
-    double t = 1 + fabs(m->offset);
-    for (int32_t i = 0; i < m->n; i++)
-        t += fabs(m->linear[i]);
-    for (int64_t k = 0; k < m->nnz; k++)
-        t += fabs(m->w[k]);
-    return t;
-}
-
-static void same_energy(double a, double b, double tol)
-{
-    if (a == b || (isnan(a) && isnan(b)) || !isfinite(tol))
-        return;
-    if (!(fabs(a - b) <= tol)) {
-        fprintf(stderr, "energy %.17g before, %.17g after\n", a, b);
-        abort();
-    }
-}
-
-/* own: the writer of the input's own format, which must accept the model. */
-static void roundtrip(const nq_model *m, writer_fn wr, reader_fn rd, int own)
-{
-    nq_buf buf;
-    nq_buf_init(&buf, 16u << 20);
-    nq_err err;
-    int rc = wr(m, &buf, &err);
-    if (rc && own && rc != NQ_ELIMIT)
-        die("own writer failed", &err);
-    if (!rc) {
-        nq_model back;
-        if (rd(buf.data, buf.len, "written", &back, &err))
-            die("reading the written form failed", &err);
-        if (back.n != m->n)
-            die("variable count changed", NULL);
-        double tol = 1e-9 * scale(m);
-        same_energy(fixed_energy(m, 0), fixed_energy(&back, 0), tol);
-        same_energy(fixed_energy(m, 1), fixed_energy(&back, 1), tol);
-        nq_model_free(&back);
-    }
-    nq_buf_free(&buf);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    nq_model m;
-    nq_err err;
-    if (nq_read_json((const char *)data, size, "fuzz", &m, &err)) {
-        if (!err.msg[0])
-            die("error without a message", &err);
-        return 0;
-    }
-    if (m.n <= BIG_MODEL) {
-        roundtrip(&m, nq_write_gset, nq_read_gset, 0);
-        roundtrip(&m, nq_write_qubo, nq_read_qubo, 0);
-        roundtrip(&m, nq_write_json, nq_read_json, 1);
-    }
-    nq_model_free(&m);
-    return 0;
+    return fuzz_read_roundtrip(data, size, nq_read_json);
 }

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_text.h"
+
 #define NAME_MAX_BYTES 256
 
 /* Variable names -> indices: an open-addressing table over borrowed
@@ -304,14 +306,10 @@ static int read_terms(json_ctx *c, const json_t *root)
 /* Repeated terms are summed by the builder; a sum may overflow. */
 static int check_finite(const nq_model *m, nq_err *err)
 {
-    int ok = isfinite(m->offset);
-    for (int32_t i = 0; ok && i < m->n; i++)
-        ok = isfinite(m->linear[i]);
-    for (int64_t k = 0; ok && k < m->nnz; k++)
-        ok = isfinite(m->w[k]);
-    return ok ? 0
-              : nq_err_set(err, NQ_ERANGE, "",
-                           "summed coefficient of repeated terms is not finite");
+    return nq__model_all_finite(m)
+               ? 0
+               : nq_err_set(err, NQ_ERANGE, "",
+                            "summed coefficient of repeated terms is not finite");
 }
 
 /* Copy the borrowed names into an array the model will own. */

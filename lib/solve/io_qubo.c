@@ -9,32 +9,17 @@
  * below maxNodes, and the numbers of diagonal and off-diagonal lines must
  * match nNodes and nCouplers (qbsolv relies on those counts, so a mismatch
  * means a damaged file). Without one, n is the largest index plus one.
- * Line handling matches io_gset.c: '\r' is blank space, blank lines count,
- * and tokens are copied before strtoll/strtod because the input is not
- * NUL-terminated. qbsolv's own reader ignores "c" lines, so the offset line
- * keeps files readable by it. */
+ * Lines and tokens are read as io_text.h describes ('\r' is blank space,
+ * blank lines count, the input is not NUL-terminated). qbsolv's own reader
+ * ignores "c" lines, so the offset line keeps files readable by it. */
 #include "nqba/io.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define TOK_MAX 128  /* longest token accepted (numbers never need more) */
+#include "io_text.h"
+
 #define MAX_FIELDS 6 /* the qbsolv 'p' line */
-
-/* Lines of a buffer that is not NUL-terminated. */
-typedef struct line_reader {
-    const char *p, *end;
-    long line; /* 1-based number of the line last returned */
-} line_reader;
-
-/* The tokens of one line; count stops at MAX_FIELDS + 1 ("one too many"). */
-typedef struct fields {
-    const char *s[MAX_FIELDS + 1];
-    size_t len[MAX_FIELDS + 1];
-    int count;
-} fields;
+_Static_assert(MAX_FIELDS <= NQ__FIELDS_MAX, "line_fields too small");
 
 typedef struct qubo_ctx {
     line_reader r;
@@ -46,110 +31,20 @@ typedef struct qubo_ctx {
     long long diag, offdiag;                  /* term lines seen */
 } qubo_ctx;
 
-static int next_line(line_reader *r, const char **ls, const char **le)
-{
-    if (r->p >= r->end)
-        return 0;
-    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-    *ls = r->p;
-    *le = nl ? nl : r->end;
-    r->p = nl ? nl + 1 : r->end;
-    r->line++;
-    return 1;
-}
-
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void split(const char *p, const char *end, fields *f)
-{
-    f->count = 0;
-    while (f->count <= MAX_FIELDS) {
-        while (p < end && is_blank(*p))
-            p++;
-        if (p == end)
-            return;
-        const char *s = p;
-        while (p < end && !is_blank(*p))
-            p++;
-        f->s[f->count] = s;
-        f->len[f->count++] = (size_t)(p - s);
-    }
-}
-
-/* A token made safe for a message: at most 32 bytes, printable ASCII. */
-static const char *quote(char out[40], const char *s, size_t n)
-{
-    size_t k = n > 32 ? 32 : n;
-    for (size_t i = 0; i < k; i++)
-        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    strcpy(out + k, n > k ? "..." : "");
-    return out;
-}
-
-/* 0 ok, -1 not an integer, -2 out of the range of long long. */
-static int tok_int(const char *s, size_t n, long long *out)
-{
-    char buf[TOK_MAX];
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *e;
-    errno = 0;
-    long long v = strtoll(buf, &e, 10);
-    if (e != buf + n)
-        return -1;
-    if (errno == ERANGE)
-        return -2;
-    *out = v;
-    return 0;
-}
-
-/* 0 ok, -1 not a number, -2 not finite (inf, nan, overflow). */
-static int tok_real(const char *s, size_t n, double *out)
-{
-    char buf[TOK_MAX];
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    char *e;
-    double v = strtod(buf, &e);
-    if (e != buf + n)
-        return -1;
-    if (!isfinite(v))
-        return -2;
-    *out = v;
-    return 0;
-}
-
-static int tok_is(const fields *f, int k, const char *s)
+static int tok_is(const line_fields *f, int k, const char *s)
 {
     return f->len[k] == strlen(s) && memcmp(f->s[k], s, f->len[k]) == 0;
 }
 
-static int p_count(qubo_ctx *c, const fields *f, int k, const char *what, long long lo,
+static int p_count(qubo_ctx *c, const line_fields *f, int k, const char *what, long long lo,
                    long long hi, long long *out)
 {
-    char q[40];
-    int r = tok_int(f->s[k], f->len[k], out);
-    if (r == -1)
-        return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
-                               "p line: %s '%s' is not an integer", what,
-                               quote(q, f->s[k], f->len[k]));
-    if (r == 0 && *out >= lo && *out <= hi)
-        return 0;
-    int code = (r == 0 && *out < lo) ? NQ_ERANGE : NQ_ELIMIT;
-    return nq_err_set_line(c->err, code, c->src, c->r.line, "p line: %s %s out of range %lld..%lld",
-                           what, quote(q, f->s[k], f->len[k]), lo, hi);
+    return nq__field_count(c->err, c->src, c->r.line, f, k, what, lo, hi, out);
 }
 
-static int parse_p(qubo_ctx *c, const fields *f)
+static int parse_p(qubo_ctx *c, const line_fields *f)
 {
-    char q[40];
+    char q[NQ__QUOTE_SIZE];
     if (c->p_line)
         return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
                                "second 'p' line (the first is line %ld)", c->p_line);
@@ -161,30 +56,31 @@ static int parse_p(qubo_ctx *c, const fields *f)
                                "p line: expected 'p qubo topology maxNodes nNodes nCouplers'");
     if (!tok_is(f, 1, "qubo"))
         return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
-                               "p line: expected 'qubo', found '%s'", quote(q, f->s[1], f->len[1]));
-    int rc = p_count(c, f, 3, "maxNodes", 1, NQ_MODEL_MAX_VARS, &c->max_nodes);
+                               "p line: expected 'qubo', found '%s'",
+                               nq__tok_quote(q, f->s[1], f->len[1]));
+    int rc = p_count(c, f, 3, "p line: maxNodes", 1, NQ_MODEL_MAX_VARS, &c->max_nodes);
     if (!rc)
-        rc = p_count(c, f, 4, "nNodes", 0, NQ_MODEL_MAX_TERMS, &c->n_nodes);
+        rc = p_count(c, f, 4, "p line: nNodes", 0, NQ_MODEL_MAX_TERMS, &c->n_nodes);
     if (!rc)
-        rc = p_count(c, f, 5, "nCouplers", 0, NQ_MODEL_MAX_TERMS, &c->n_couplers);
+        rc = p_count(c, f, 5, "p line: nCouplers", 0, NQ_MODEL_MAX_TERMS, &c->n_couplers);
     if (!rc)
         rc = nq_builder_set_n(c->b, (int32_t)c->max_nodes, c->err);
     c->p_line = c->r.line;
     return rc;
 }
 
-static int parse_weight(qubo_ctx *c, const fields *f, int k, const char *what, double *w)
+static int parse_weight(qubo_ctx *c, const line_fields *f, int k, const char *what, double *w)
 {
-    char q[40];
-    int r = tok_real(f->s[k], f->len[k], w);
+    char q[NQ__QUOTE_SIZE];
+    int r = nq__tok_real(f->s[k], f->len[k], w);
     if (r)
         return nq_err_set_line(c->err, r == -1 ? NQ_EPARSE : NQ_ERANGE, c->src, c->r.line,
-                               "%s '%s' is %s", what, quote(q, f->s[k], f->len[k]),
+                               "%s '%s' is %s", what, nq__tok_quote(q, f->s[k], f->len[k]),
                                r == -1 ? "not a number" : "not finite");
     return 0;
 }
 
-static int parse_offset(qubo_ctx *c, const fields *f)
+static int parse_offset(qubo_ctx *c, const line_fields *f)
 {
     double k;
     if (f->count != 3)
@@ -196,19 +92,19 @@ static int parse_offset(qubo_ctx *c, const fields *f)
     return rc;
 }
 
-static int parse_index(qubo_ctx *c, const fields *f, int k, int32_t *out)
+static int parse_index(qubo_ctx *c, const line_fields *f, int k, int32_t *out)
 {
-    char q[40];
+    char q[NQ__QUOTE_SIZE];
     long long v = 0;
     long long hi = c->p_line ? c->max_nodes - 1 : NQ_MODEL_MAX_VARS - 1;
-    int r = tok_int(f->s[k], f->len[k], &v);
+    int r = nq__tok_int(f->s[k], f->len[k], &v);
     if (r == -1)
         return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line, "index '%s' is not an integer",
-                               quote(q, f->s[k], f->len[k]));
+                               nq__tok_quote(q, f->s[k], f->len[k]));
     if (r == -2 || v < 0 || v > hi)
-        return nq_err_set_line(c->err, NQ_ERANGE, c->src, c->r.line,
-                               "index %s out of range 0..%lld%s", quote(q, f->s[k], f->len[k]), hi,
-                               c->p_line ? " (maxNodes on the p line)" : "");
+        return nq_err_set_line(
+            c->err, NQ_ERANGE, c->src, c->r.line, "index %s out of range 0..%lld%s",
+            nq__tok_quote(q, f->s[k], f->len[k]), hi, c->p_line ? " (maxNodes on the p line)" : "");
     *out = (int32_t)v;
     return 0;
 }
@@ -216,23 +112,18 @@ static int parse_index(qubo_ctx *c, const fields *f, int k, int32_t *out)
 /* Re-anchor an error from the builder at the current line. */
 static int at_line(qubo_ctx *c, int rc)
 {
-    if (c->err) {
-        char msg[NQ_ERR_MSG_MAX];
-        memcpy(msg, c->err->msg, sizeof msg);
-        nq_err_set_line(c->err, rc, c->src, c->r.line, "%s", msg);
-    }
-    return rc;
+    return nq__err_at_line(c->err, rc, c->src, c->r.line);
 }
 
-static int parse_term(qubo_ctx *c, const fields *f)
+static int parse_term(qubo_ctx *c, const line_fields *f)
 {
-    char q[40];
+    char q[NQ__QUOTE_SIZE];
     if (f->count != 3)
         return f->count < 3 ? nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
                                               "expected 'i j w', found %d fields", f->count)
                             : nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line,
                                               "unexpected token '%s' after weight",
-                                              quote(q, f->s[3], f->len[3]));
+                                              nq__tok_quote(q, f->s[3], f->len[3]));
     int32_t i = 0, j = 0;
     double w = 0;
     int rc = parse_index(c, f, 0, &i);
@@ -254,10 +145,10 @@ static int parse_term(qubo_ctx *c, const fields *f)
 
 static int parse_line(qubo_ctx *c, const char *ls, const char *le)
 {
-    fields f;
+    line_fields f;
     if (memchr(ls, '\0', (size_t)(le - ls)))
         return nq_err_set_line(c->err, NQ_EPARSE, c->src, c->r.line, "embedded NUL byte");
-    split(ls, le, &f);
+    nq__split_fields(ls, le, MAX_FIELDS, &f);
     if (f.count == 0 || f.s[0][0] == '#')
         return 0;
     if (f.s[0][0] == 'c')
@@ -288,20 +179,16 @@ static int check_counts(qubo_ctx *c)
 /* Repeated terms are summed by the builder; a sum may overflow. */
 static int check_finite(const nq_model *m, qubo_ctx *c)
 {
-    int ok = isfinite(m->offset);
-    for (int32_t i = 0; ok && i < m->n; i++)
-        ok = isfinite(m->linear[i]);
-    for (int64_t k = 0; ok && k < m->nnz; k++)
-        ok = isfinite(m->w[k]);
-    return ok ? 0
-              : nq_err_set_line(c->err, NQ_ERANGE, c->src, 0,
-                                "summed coefficient of a repeated term is not finite");
+    return nq__model_all_finite(m)
+               ? 0
+               : nq_err_set_line(c->err, NQ_ERANGE, c->src, 0,
+                                 "summed coefficient of a repeated term is not finite");
 }
 
 static int read_lines(qubo_ctx *c)
 {
     const char *ls, *le;
-    while (next_line(&c->r, &ls, &le)) {
+    while (nq__line_next(&c->r, &ls, &le)) {
         int rc = parse_line(c, ls, le);
         if (rc)
             return rc;

@@ -7,6 +7,8 @@
  * partial document. */
 #include "nqba/io.h"
 
+#include "io_text.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -32,21 +34,11 @@ static const char *fmt_num(char out[NUM_MAX], double v)
     return out;
 }
 
-static int all_finite(const nq_model *m)
-{
-    int ok = isfinite(m->offset);
-    for (int32_t i = 0; ok && i < m->n; i++)
-        ok = isfinite(m->linear[i]);
-    for (int64_t k = 0; ok && k < m->nnz; k++)
-        ok = isfinite(m->w[k]);
-    return ok;
-}
-
 static int check_model(const nq_model *m, const nq_buf *out, nq_err *err)
 {
     if (!m || !out)
         return nq_err_set(err, NQ_EINVAL, NULL, "no model or no output buffer");
-    if (!all_finite(m))
+    if (!nq__model_all_finite(m))
         return nq_err_set(err, NQ_EINVAL, NULL, "model has a coefficient that is not finite");
     return 0;
 }
