@@ -166,15 +166,11 @@ static int check_finite(const nq_model *m, gset_ctx *c)
 
 int nq_read_gset(const char *data, size_t len, const char *source, nq_model *out, nq_err *err)
 {
-    if (!out)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no output model");
-    memset(out, 0, sizeof *out);
-    if (!data && len)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no input");
-    if (!data)
-        data = ""; /* pointer arithmetic on NULL is undefined even for 0 */
+    int rc = nq__reader_args(&data, len, out, err);
+    if (rc)
+        return rc;
     gset_ctx c = {.r = {.p = data, .end = data + len}, .src = source ? source : "-", .err = err};
-    int rc = read_header(&c);
+    rc = read_header(&c);
     if (rc)
         return rc;
     nq_builder b;

@@ -360,15 +360,13 @@ static int build(json_ctx *c, const json_t *root, nq_model *out)
 
 int nq_read_json(const char *data, size_t len, const char *source, nq_model *out, nq_err *err)
 {
-    if (!out)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no output model");
-    memset(out, 0, sizeof *out);
-    if (!data && len)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no input");
+    int rc = nq__reader_args(&data, len, out, err);
+    if (rc)
+        return rc;
     nq_json_limits lim;
     nq_json_limits_default(&lim);
     json_t *root = NULL;
-    int rc = nq_json_parse(data ? data : "", len, source ? source : "-", &lim, &root, err);
+    rc = nq_json_parse(data, len, source ? source : "-", &lim, &root, err);
     if (rc)
         return rc;
     if (!json_is_object(root)) {

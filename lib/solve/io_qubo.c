@@ -198,18 +198,14 @@ static int read_lines(qubo_ctx *c)
 
 int nq_read_qubo(const char *data, size_t len, const char *source, nq_model *out, nq_err *err)
 {
-    if (!out)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no output model");
-    memset(out, 0, sizeof *out);
-    if (!data && len)
-        return nq_err_set(err, NQ_EINVAL, NULL, "no input");
-    if (!data)
-        data = ""; /* pointer arithmetic on NULL is undefined even for 0 */
+    int rc = nq__reader_args(&data, len, out, err);
+    if (rc)
+        return rc;
     nq_builder b;
     nq_builder_init(&b, NQ_QUBO);
     qubo_ctx c = {
         .r = {.p = data, .end = data + len}, .src = source ? source : "-", .err = err, .b = &b};
-    int rc = read_lines(&c);
+    rc = read_lines(&c);
     if (rc) {
         nq_builder_free(&b);
         return rc;

@@ -123,3 +123,15 @@ int nq__model_all_finite(const nq_model *m)
         ok = isfinite(m->w[k]);
     return ok;
 }
+
+int nq__reader_args(const char **data, size_t len, nq_model *out, nq_err *err)
+{
+    if (!out)
+        return nq_err_set(err, NQ_EINVAL, NULL, "no output model");
+    memset(out, 0, sizeof *out);
+    if (!*data && len)
+        return nq_err_set(err, NQ_EINVAL, NULL, "no input");
+    if (!*data)
+        *data = "";
+    return NQ_OK;
+}

@@ -61,4 +61,8 @@ int nq__err_at_line(nq_err *err, int rc, const char *src, long line);
 /* 1 if the offset and every linear and quadratic coefficient is finite. */
 int nq__model_all_finite(const nq_model *m);
 
+/* Common argument checks of the readers: zero *out, refuse a missing
+ * buffer, and turn (NULL, 0) into "" so pointer arithmetic stays defined. */
+int nq__reader_args(const char **data, size_t len, nq_model *out, nq_err *err);
+
 #endif
