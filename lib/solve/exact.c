@@ -169,12 +169,13 @@ int nq_solve_exact(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb,
     if (m->n > NQ_EXACT_MAX_VARS)
         return nq_err_set(err, NQ_ELIMIT, "solver", "exact search takes at most %d variables, "
                           "the model has %ld", NQ_EXACT_MAX_VARS, (long)m->n);
-    nq_model is;
-    int rc = nq_model_to_ising(m, &is, err);
+    nq_model own;
+    const nq_model *is;
+    int rc = nq__ising_view(m, &own, &is, err);
     if (rc)
         return rc;
     int threads = nq__threads(o);
-    exact_ctx x = {.is = &is, .cb = cb, .user = user, .best_so_far = INFINITY};
+    exact_ctx x = {.is = is, .cb = cb, .user = user, .best_so_far = INFINITY};
     int t = top_bits(m->n, threads);
     x.inner = m->n - t;
     x.chunks = (int64_t)1 << t;
@@ -197,6 +198,6 @@ int nq_solve_exact(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb,
     }
     pthread_mutex_destroy(&x.lock);
     free(x.res);
-    nq_model_free(&is);
+    nq_model_free(&own);
     return rc;
 }

@@ -38,17 +38,17 @@ static void int_fields(const sa_plan *p, const int8_t *s, int32_t *f)
 {
     for (int32_t i = 0; i < p->n; i++) {
         int32_t fi = p->h_int[i];
-        for (int64_t k = p->is.row[i]; k < p->is.row[i + 1]; k++)
-            fi += (p->w2_int[k] / 2) * s[p->is.col[k]];
+        for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
+            fi += (p->w2_int[k] / 2) * s[p->is->col[k]];
         f[i] = fi;
     }
 }
 
 static inline void int_flip(const sa_plan *p, int8_t *s, int32_t *f, int32_t i)
 {
-    const int32_t *col = p->is.col;
+    const int32_t *col = p->is->col;
     const int32_t *w2 = p->w2_int;
-    int64_t a = p->is.row[i], b = p->is.row[i + 1];
+    int64_t a = p->is->row[i], b = p->is->row[i + 1];
     s[i] = (int8_t)-s[i];
     if (s[i] > 0)
         for (int64_t k = a; k < b; k++)
@@ -100,9 +100,9 @@ static int64_t int_descend(const sa_plan *p, int8_t *s, int32_t *f)
 static void dbl_fields(const sa_plan *p, const int8_t *s, double *f)
 {
     for (int32_t i = 0; i < p->n; i++) {
-        double fi = p->is.linear[i];
-        for (int64_t k = p->is.row[i]; k < p->is.row[i + 1]; k++)
-            fi += p->is.w[k] * s[p->is.col[k]];
+        double fi = p->is->linear[i];
+        for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
+            fi += p->is->w[k] * s[p->is->col[k]];
         f[i] = fi;
     }
 }
@@ -111,14 +111,14 @@ static inline void dbl_flip(const sa_plan *p, int8_t *s, double *f, int32_t i)
 {
     s[i] = (int8_t)-s[i];
     double d = 2.0 * s[i];
-    if (p->is.dense) {
-        const double *row = p->is.dense + (size_t)i * p->n;
+    if (p->is->dense) {
+        const double *row = p->is->dense + (size_t)i * p->n;
         for (int32_t j = 0; j < p->n; j++)
             f[j] += d * row[j];
         return;
     }
-    for (int64_t k = p->is.row[i]; k < p->is.row[i + 1]; k++)
-        f[p->is.col[k]] += d * p->is.w[k];
+    for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
+        f[p->is->col[k]] += d * p->is->w[k];
 }
 
 static double dbl_sweep(const sa_plan *p, double beta, int8_t *s, double *f, nq_rng *rng)

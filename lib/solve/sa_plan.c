@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sa_plan.h"
+#include "solve_internal.h"
 
 #define SA_DEFAULT_SWEEPS 1000
 #define SA_MAX_TABLE_BYTES (64u << 20)
@@ -47,7 +48,7 @@ void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max
 static int fill_schedule(sa_plan *p, const nq_solve_opts *o)
 {
     double b0, b1;
-    nq__sa_default_betas(&p->is, &b0, &b1);
+    nq__sa_default_betas(p->is, &b0, &b1);
     if (o->beta_min > 0.0)
         b0 = o->beta_min;
     if (o->beta_max > 0.0)
@@ -90,7 +91,7 @@ static int32_t max_field(const sa_plan *p)
     int64_t best = 0;
     for (int32_t i = 0; i < p->n; i++) {
         int64_t f = llabs((long long)p->h_int[i]);
-        for (int64_t k = p->is.row[i]; k < p->is.row[i + 1]; k++)
+        for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
             f += llabs((long long)p->w2_int[k]) / 2;
         if (f > best)
             best = f;
@@ -130,17 +131,17 @@ static int fill_tables(sa_plan *p)
 
 static int setup_integer(sa_plan *p)
 {
-    p->scale = integer_scale(&p->is);
+    p->scale = integer_scale(p->is);
     if (p->scale == 0.0)
         return NQ_OK;
     p->h_int = malloc(((size_t)p->n + 1) * sizeof *p->h_int);
-    p->w2_int = malloc(((size_t)p->is.nnz + 1) * sizeof *p->w2_int);
+    p->w2_int = malloc(((size_t)p->is->nnz + 1) * sizeof *p->w2_int);
     if (!p->h_int || !p->w2_int)
         return NQ_ENOMEM;
     for (int32_t i = 0; i < p->n; i++)
-        p->h_int[i] = (int32_t)(p->is.linear[i] * p->scale);
-    for (int64_t k = 0; k < p->is.nnz; k++)
-        p->w2_int[k] = (int32_t)(2.0 * p->is.w[k] * p->scale);
+        p->h_int[i] = (int32_t)(p->is->linear[i] * p->scale);
+    for (int64_t k = 0; k < p->is->nnz; k++)
+        p->w2_int[k] = (int32_t)(2.0 * p->is->w[k] * p->scale);
     int rc = fill_tables(p);
     if (rc < 0)
         return rc;
@@ -151,7 +152,7 @@ static int setup_integer(sa_plan *p)
 int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err)
 {
     memset(p, 0, sizeof *p);
-    int rc = nq_model_to_ising(m, &p->is, err);
+    int rc = nq__ising_view(m, &p->own, &p->is, err);
     if (rc)
         return rc;
     p->n = m->n;
@@ -170,7 +171,7 @@ void nq__sa_plan_free(sa_plan *p)
 {
     if (!p)
         return;
-    nq_model_free(&p->is);
+    nq_model_free(&p->own);
     free(p->beta);
     free(p->h_int);
     free(p->w2_int);

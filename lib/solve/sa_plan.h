@@ -10,7 +10,8 @@
  * form, the integer kernel's scaled weights and acceptance tables, and the
  * temperature schedule. Shared by all threads without locking. */
 typedef struct sa_plan {
-    nq_model is;      /* Ising form of the model */
+    const nq_model *is; /* Ising form of the model (the model itself, or own) */
+    nq_model own;
     int32_t n;
     int32_t sweeps;
     double *beta;     /* per sweep */

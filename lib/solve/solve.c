@@ -50,6 +50,17 @@ void nq__result_set_spins(nq_result *out, const nq_model *m, const int8_t *spins
     out->energy = nq_model_energy(m, out->state);
 }
 
+int nq__ising_view(const nq_model *m, nq_model *own, const nq_model **is, nq_err *err)
+{
+    memset(own, 0, sizeof *own);
+    if (m->type == NQ_ISING) {
+        *is = m;
+        return NQ_OK;
+    }
+    *is = own;
+    return nq_model_to_ising(m, own, err);
+}
+
 int nq__threads(const nq_solve_opts *o)
 {
     if (o->threads < 1)

@@ -13,6 +13,10 @@ int nq__result_init(nq_result *out, const char *solver, const nq_model *m, int64
  * models, and set out->energy to the exact energy in the model. */
 void nq__result_set_spins(nq_result *out, const nq_model *m, const int8_t *spins);
 
+/* The Ising form of m without copying when m already is one: *is points
+ * at m or at *own, which the caller frees with nq_model_free either way. */
+int nq__ising_view(const nq_model *m, nq_model *own, const nq_model **is, nq_err *err);
+
 /* Clamp the thread count to [1, NQ_SOLVE_MAX_THREADS]. */
 int nq__threads(const nq_solve_opts *o);
 
