@@ -33,6 +33,8 @@ typedef struct nq_solve_opts {
     double target;
     double beta_min;    /* sa: 0 = derived from the coefficients */
     double beta_max;    /* sa: 0 = derived from the coefficients */
+    int32_t replicas;   /* pt: temperatures per read; 0 = default */
+    const char *variant;/* sb: "ballistic" (default) or "discrete" */
 } nq_solve_opts;
 
 void nq_solve_opts_default(nq_solve_opts *o);
@@ -72,6 +74,12 @@ void nq_result_free(nq_result *r); /* NULL ok */
 int nq_solve_exact(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                    nq_result *out, nq_err *err);
 int nq_solve_sa(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
+                nq_result *out, nq_err *err);
+int nq_solve_tabu(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
+                  nq_result *out, nq_err *err);
+int nq_solve_pt(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
+                nq_result *out, nq_err *err);
+int nq_solve_sb(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                 nq_result *out, nq_err *err);
 
 #endif

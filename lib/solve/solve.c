@@ -85,6 +85,10 @@ static int check_opts(const nq_solve_opts *o, nq_err *err)
         return nq_err_set(err, NQ_ERANGE, "time_limit", "must be a finite number >= 0");
     if (o->has_target && !isfinite(o->target))
         return nq_err_set(err, NQ_ERANGE, "target", "must be a finite number");
+    if (o->replicas < 0 || o->replicas > 1024)
+        return nq_err_set(err, NQ_ERANGE, "replicas", "must be in 1..1024");
+    if (o->variant && strcmp(o->variant, "ballistic") && strcmp(o->variant, "discrete"))
+        return nq_err_set(err, NQ_EINVAL, "variant", "must be ballistic or discrete");
     if (!(o->beta_min >= 0.0) || !(o->beta_max >= 0.0) || !isfinite(o->beta_min) ||
         !isfinite(o->beta_max))
         return nq_err_set(err, NQ_ERANGE, "beta", "must be finite and >= 0");
@@ -103,5 +107,12 @@ int nq_solve(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void 
         return nq_solve_exact(m, o, cb, user, out, err);
     if (!strcmp(s, "sa"))
         return nq_solve_sa(m, o, cb, user, out, err);
-    return nq_err_set(err, NQ_EINVAL, "solver", "unknown solver '%s' (expected exact or sa)", s);
+    if (!strcmp(s, "tabu"))
+        return nq_solve_tabu(m, o, cb, user, out, err);
+    if (!strcmp(s, "pt"))
+        return nq_solve_pt(m, o, cb, user, out, err);
+    if (!strcmp(s, "sb"))
+        return nq_solve_sb(m, o, cb, user, out, err);
+    return nq_err_set(err, NQ_EINVAL, "solver",
+                      "unknown solver '%s' (expected exact, sa, tabu, pt or sb)", s);
 }
