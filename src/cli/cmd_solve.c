@@ -156,8 +156,12 @@ static int set_format(solve_args *a, const char *opt, const char *v)
 
 static int set_solver(solve_args *a, const char *opt, const char *v)
 {
-    if (strcmp(v, "sa") != 0 && strcmp(v, "exact") != 0)
-        return bad_value(opt, "sa or exact", v);
+    static const char *const names[] = {"auto", "sa", "tabu", "pt", "sb", "exact"};
+    int ok = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        ok |= strcmp(v, names[k]) == 0;
+    if (!ok)
+        return bad_value(opt, "auto, sa, tabu, pt, sb or exact", v);
     a->solver = v;
     return 0;
 }
