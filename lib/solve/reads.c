@@ -31,25 +31,45 @@ typedef struct pool {
 typedef struct worker {
     pool *p;
     void *work;
-    int8_t *spins;      /* best spins of the current read */
+    int8_t *spins;      /* best spins of the current reads (batch rows) */
+    nq_rng *rng;        /* streams of the current reads */
     int8_t *keep;       /* best spins over this thread's reads */
     double keep_energy;
     int64_t keep_read;  /* -1 = none */
     double keep_time;
 } worker;
 
-static int take_read(pool *p, int64_t *read, nq_rng *rng)
+static int batch_of(const nq__reader *rd)
+{
+    return rd->batch > 1 && rd->run_batch ? rd->batch : 1;
+}
+
+/* The next batch of reads: *count of them from *read, streams in rng[]. */
+static int take_reads(pool *p, int64_t *read, nq_rng *rng, int *count)
 {
     pthread_mutex_lock(&p->lock);
     int ok = p->next_read < p->reads && p->next_read <= atomic_load(&p->stop_index) &&
              !atomic_load(&p->cancel) && !(p->stop.deadline > 0.0 && nq_clock_s() > p->stop.deadline);
     if (ok) {
-        *read = p->next_read++;
-        *rng = p->next_rng;
-        nq_rng_jump(&p->next_rng);
+        int64_t left = p->reads - p->next_read;
+        *count = left < batch_of(p->rd) ? (int)left : batch_of(p->rd);
+        *read = p->next_read;
+        p->next_read += *count;
+        for (int k = 0; k < *count; k++) {
+            rng[k] = p->next_rng;
+            nq_rng_jump(&p->next_rng);
+        }
     }
     pthread_mutex_unlock(&p->lock);
     return ok;
+}
+
+static int64_t run_some(const nq__reader *rd, void *work, nq_rng *rng, int count,
+                        const nq__stop *stop, int64_t read, int8_t *spins)
+{
+    if (batch_of(rd) > 1)
+        return rd->run_batch(rd->plan, work, rng, count, stop, read, spins);
+    return rd->run(rd->plan, work, rng, stop, read, spins);
 }
 
 static void report(pool *p)
@@ -74,8 +94,8 @@ static void finish_read(pool *p, int64_t read, double energy)
         while (read < cur && !atomic_compare_exchange_weak(&p->stop_index, &cur, read))
             ;
     }
-    if (p->cb)
-        report(p);
+    if (p->cb && !atomic_load(&p->cancel))
+        report(p); /* never again once the callback asked to stop */
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -83,21 +103,26 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     pool *p = w->p;
-    int64_t read;
-    nq_rng rng;
-    while (take_read(p, &read, &rng)) {
-        int64_t att = p->rd->run(p->rd->plan, w->work, &rng, &p->stop, read, w->spins);
+    size_t n = (size_t)p->m->n;
+    int64_t read0;
+    int count;
+    while (take_reads(p, &read0, w->rng, &count)) {
+        int64_t att = run_some(p->rd, w->work, w->rng, count, &p->stop, read0, w->spins);
         atomic_fetch_add(&p->attempts, (long long)att);
-        if (read > atomic_load(&p->stop_index))
-            continue; /* past a read that already hit the target: not counted */
-        double e = nq_model_energy(p->rd->is, w->spins);
-        if (w->keep_read < 0 || e < w->keep_energy) {
-            memcpy(w->keep, w->spins, (size_t)p->m->n);
-            w->keep_energy = e;
-            w->keep_read = read;
-            w->keep_time = nq_clock_s() - p->t0;
+        for (int k = 0; k < count; k++) {
+            int64_t read = read0 + k;
+            if (read > atomic_load(&p->stop_index))
+                break; /* past a read that already hit the target: not counted */
+            const int8_t *sp = w->spins + (size_t)k * n;
+            double e = nq_model_energy(p->rd->is, sp);
+            if (w->keep_read < 0 || e < w->keep_energy) {
+                memcpy(w->keep, sp, n);
+                w->keep_energy = e;
+                w->keep_read = read;
+                w->keep_time = nq_clock_s() - p->t0;
+            }
+            finish_read(p, read, e);
         }
-        finish_read(p, read, e);
     }
     return NULL;
 }
@@ -108,15 +133,17 @@ static int worker_init(worker *w, pool *p)
     memset(w, 0, sizeof *w);
     w->p = p;
     w->keep_read = -1;
-    w->spins = malloc(n);
+    w->spins = malloc(n * (size_t)batch_of(p->rd));
+    w->rng = malloc((size_t)batch_of(p->rd) * sizeof *w->rng);
     w->keep = malloc(n);
     w->work = p->rd->work_new(p->rd->plan);
-    return w->spins && w->keep && w->work ? NQ_OK : NQ_ENOMEM;
+    return w->spins && w->rng && w->keep && w->work ? NQ_OK : NQ_ENOMEM;
 }
 
 static void worker_free(worker *w, const nq__reader *rd)
 {
     free(w->spins);
+    free(w->rng);
     free(w->keep);
     if (w->work)
         rd->work_free(w->work);
@@ -145,13 +172,15 @@ static int select_best(pool *p, worker *ws, int nw)
             p->out->time_to_best = ws[t].keep_time;
             return NQ_OK;
         }
-    nq_rng rng;
-    nq_rng_stream(&rng, p->o->seed, (uint64_t)best);
+    int64_t b = batch_of(p->rd), read0 = best / b * b;
+    int nb = (int)(p->reads - read0 < b ? p->reads - read0 : b);
+    for (int k = 0; k < nb; k++)
+        nq_rng_stream(&ws[0].rng[k], p->o->seed, (uint64_t)(read0 + k));
     atomic_int no_cancel = 0;
     atomic_llong no_stop = INT64_MAX;
     nq__stop stop = {&no_cancel, &no_stop, 0.0};
-    p->rd->run(p->rd->plan, ws[0].work, &rng, &stop, best, ws[0].spins);
-    nq__result_set_spins(p->out, p->m, ws[0].spins);
+    run_some(p->rd, ws[0].work, ws[0].rng, nb, &stop, read0, ws[0].spins);
+    nq__result_set_spins(p->out, p->m, ws[0].spins + (size_t)(best - read0) * (size_t)p->m->n);
     p->out->time_to_best = nq_clock_s() - p->t0;
     return NQ_OK;
 }
@@ -208,8 +237,9 @@ int nq__run_reads(const nq__reader *rd, const nq_model *m, const nq_solve_opts *
     pool_init(p, rd, m, o, reads);
     p->cb = cb, p->user = user, p->out = out;
     int nw = nq__threads(o);
-    if (nw > reads)
-        nw = (int)reads;
+    int64_t batches = (reads + batch_of(rd) - 1) / batch_of(rd);
+    if (nw > batches)
+        nw = (int)batches;
     worker *ws = calloc((size_t)nw, sizeof *ws);
     int rc = ws ? nq__result_init(out, rd->name, m, reads, err) : NQ_ENOMEM;
     if (!rc && (rc = run_workers(p, ws, nw)) == NQ_OK)

@@ -43,6 +43,13 @@ typedef struct nq__reader {
      * number of spin-update attempts (or moves) it made. */
     int64_t (*run)(const void *plan, void *work, nq_rng *rng, const nq__stop *stop, int64_t read,
                    int8_t *best);
+    /* Optional, used instead of run when batch > 1: reads read0 ..
+     * read0 + count - 1 (count <= batch) at once, rng[k] the stream of read
+     * read0 + k, best = count rows of n spins. Batches start at multiples
+     * of batch, so which reads share one never depends on the threads. */
+    int batch;
+    int64_t (*run_batch)(const void *plan, void *work, nq_rng *rng, int count,
+                         const nq__stop *stop, int64_t read0, int8_t *best);
 } nq__reader;
 
 /* Run `reads` reads (o->threads threads) and fill out for the model m. */

@@ -129,6 +129,23 @@ static int fill_tables(sa_plan *p)
     return NQ_OK;
 }
 
+/* int16 copies of the integer coefficients when every field fits. */
+static int setup_lanes(sa_plan *p)
+{
+    if (p->n > NQ__SA_LANE_MAX_VARS || max_field(p) > NQ__SA_LANE_FIELD_MAX)
+        return NQ_OK;
+    p->h_h = malloc(((size_t)p->n + 1) * sizeof *p->h_h);
+    p->w2_h = malloc(((size_t)p->is->nnz + 1) * sizeof *p->w2_h);
+    if (!p->h_h || !p->w2_h)
+        return NQ_ENOMEM;
+    for (int32_t i = 0; i < p->n; i++)
+        p->h_h[i] = (int16_t)p->h_int[i];
+    for (int64_t k = 0; k < p->is->nnz; k++)
+        p->w2_h[k] = (int16_t)p->w2_int[k];
+    p->lanes = NQ__SA_LANES;
+    return NQ_OK;
+}
+
 static int setup_integer(sa_plan *p)
 {
     p->scale = integer_scale(p->is);
@@ -142,7 +159,10 @@ static int setup_integer(sa_plan *p)
         p->h_int[i] = (int32_t)(p->is->linear[i] * p->scale);
     for (int64_t k = 0; k < p->is->nnz; k++)
         p->w2_int[k] = (int32_t)(2.0 * p->is->w[k] * p->scale);
-    int rc = fill_tables(p);
+    int rc = setup_lanes(p);
+    if (rc || p->lanes)
+        return rc;
+    rc = fill_tables(p);
     if (rc < 0)
         return rc;
     p->integer = rc == 0;
@@ -177,5 +197,7 @@ void nq__sa_plan_free(sa_plan *p)
     free(p->w2_int);
     free(p->thr);
     free(p->cut);
+    free(p->h_h);
+    free(p->w2_h);
     memset(p, 0, sizeof *p);
 }

@@ -27,7 +27,20 @@ typedef struct sa_plan {
     uint32_t *thr;
     int32_t *cut;
     int32_t stride;
+    /* Batch kernel (sa_batch.c): NQ__SA_LANES reads at once in int16 lanes,
+     * chosen when every field fits int16; then lanes = NQ__SA_LANES. */
+    int lanes;
+    int16_t *h_h;  /* n: scaled linear terms */
+    int16_t *w2_h; /* nnz: twice the scaled couplings */
 } sa_plan;
+
+#define NQ__SA_LANES 16
+/* Largest |field| the batch kernel takes: s * f and its negation stay in
+ * int16, and so does every coupling of such a model. */
+#define NQ__SA_LANE_FIELD_MAX 16383
+/* Above this many variables the scalar kernel's 5 bytes per variable beat
+ * the batch kernel's 96 per thread. */
+#define NQ__SA_LANE_MAX_VARS 262144
 
 int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err);
 void nq__sa_plan_free(sa_plan *p);
@@ -37,6 +50,13 @@ void *nq__sa_work_new(const void *plan);
 void nq__sa_work_free(void *work);
 int64_t nq__sa_run(const void *plan, void *work, nq_rng *rng, const nq__stop *stop,
                    int64_t read, int8_t *best);
+
+/* The batch kernel: `count` reads read0.. with streams lanes[0..count),
+ * best = count rows of n spins. */
+void *nq__sa_batch_work_new(const void *plan);
+void nq__sa_batch_work_free(void *work);
+int64_t nq__sa_batch_run(const void *plan, void *work, nq_rng *lanes, int count,
+                         const nq__stop *stop, int64_t read0, int8_t *best);
 
 /* Default schedule ends derived from the Ising coefficients. */
 void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max);

@@ -363,7 +363,7 @@ static void test_bad_option_values(void **state)
     expect_bad_option(e, path, "--target", "low", "a finite number");
     expect_bad_option(e, path, "--target", "-inf", "a finite number");
     expect_bad_option(e, path, "--format", "xml", "gset, qubo, json or auto");
-    expect_bad_option(e, path, "--solver", "magic", "sa or exact");
+    expect_bad_option(e, path, "--solver", "magic", "auto, sa, tabu, pt, sb or exact");
 }
 
 static void test_good_option_edges(void **state)

@@ -175,7 +175,9 @@ static void test_sa_progress_and_cancel(void **state)
     assert_int_equal(nq_solve(&m, &o, count_and_cancel, &calls, &r, &err), 0);
     assert_int_equal(calls, 3);
     assert_true(r.cancelled);
-    assert_int_equal(r.reads, 3);
+    /* Reads run 16 at a time: the batch under way when the callback
+     * cancelled completes, nothing after it starts. */
+    assert_true(r.reads >= 3 && r.reads <= 16);
     nq_result_free(&r);
     nq_model_free(&m);
 }
