@@ -4,8 +4,6 @@
 #include "sa_plan.h"
 #include "solve_internal.h"
 
-#define SA_DEFAULT_READS 32
-
 int nq_solve_sa(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                 nq_result *out, nq_err *err)
 {
@@ -20,7 +18,7 @@ int nq_solve_sa(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, vo
         rd.batch = plan.lanes;
         rd.run_batch = nq__sa_batch_run;
     }
-    rc = nq__run_reads(&rd, m, o, o->reads > 0 ? o->reads : SA_DEFAULT_READS, cb, user, out, err);
+    rc = nq__run_reads(&rd, m, o, o->reads > 0 ? o->reads : NQ__SA_DEFAULT_READS, cb, user, out, err);
     nq__sa_plan_free(&plan);
     return rc;
 }

@@ -130,9 +130,11 @@ static int fill_tables(sa_plan *p)
 }
 
 /* int16 copies of the integer coefficients when every field fits. */
-static int setup_lanes(sa_plan *p)
+static int setup_lanes(sa_plan *p, int64_t reads)
 {
-    if (p->n > NQ__SA_LANE_MAX_VARS || max_field(p) > NQ__SA_LANE_FIELD_MAX)
+    /* With few reads most lanes would be padding, and on dense models a
+     * padded batch costs more than the scalar kernel's reads. */
+    if (reads < NQ__SA_LANES / 2 || p->n > NQ__SA_LANE_MAX_VARS || max_field(p) > NQ__SA_LANE_FIELD_MAX)
         return NQ_OK;
     p->h_h = malloc(((size_t)p->n + 1) * sizeof *p->h_h);
     p->w2_h = malloc(((size_t)p->is->nnz + 1) * sizeof *p->w2_h);
@@ -146,7 +148,7 @@ static int setup_lanes(sa_plan *p)
     return NQ_OK;
 }
 
-static int setup_integer(sa_plan *p)
+static int setup_integer(sa_plan *p, int64_t reads)
 {
     p->scale = integer_scale(p->is);
     if (p->scale == 0.0)
@@ -159,7 +161,7 @@ static int setup_integer(sa_plan *p)
         p->h_int[i] = (int32_t)(p->is->linear[i] * p->scale);
     for (int64_t k = 0; k < p->is->nnz; k++)
         p->w2_int[k] = (int32_t)(2.0 * p->is->w[k] * p->scale);
-    int rc = setup_lanes(p);
+    int rc = setup_lanes(p, reads);
     if (rc || p->lanes)
         return rc;
     rc = fill_tables(p);
@@ -179,7 +181,7 @@ int nq__sa_plan_init(sa_plan *p, const nq_model *m, const nq_solve_opts *o, nq_e
     p->sweeps = o->sweeps > 0 ? o->sweeps : SA_DEFAULT_SWEEPS;
     rc = fill_schedule(p, o);
     if (!rc)
-        rc = setup_integer(p);
+        rc = setup_integer(p, o->reads > 0 ? o->reads : NQ__SA_DEFAULT_READS);
     if (rc) {
         nq__sa_plan_free(p);
         return nq_err_set(err, rc, NULL, "out of memory preparing the annealer");

@@ -35,6 +35,7 @@ typedef struct sa_plan {
 } sa_plan;
 
 #define NQ__SA_LANES 16
+#define NQ__SA_DEFAULT_READS 32
 /* Largest |field| the batch kernel takes: s * f and its negation stay in
  * int16, and so does every coupling of such a model. */
 #define NQ__SA_LANE_FIELD_MAX 16383
