@@ -12,6 +12,7 @@
 #ifndef NQBA_SOLVE_H
 #define NQBA_SOLVE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "nqba/err.h"
@@ -35,6 +36,10 @@ typedef struct nq_solve_opts {
     double beta_max;    /* sa: 0 = derived from the coefficients */
     int32_t replicas;   /* pt: temperatures per read; 0 = default */
     const char *variant;/* sb: "ballistic" (default) or "discrete" */
+    /* Optional: the solver returns soon after *cancel_flag becomes nonzero,
+     * as if the progress callback had cancelled (for callers that stop
+     * solves from another thread without a callback). */
+    const atomic_int *cancel_flag;
 } nq_solve_opts;
 
 void nq_solve_opts_default(nq_solve_opts *o);
@@ -52,6 +57,7 @@ typedef int (*nq_progress_fn)(const nq_progress *p, void *user);
 
 typedef struct nq_result {
     char solver[16];
+    char found_by[16];      /* the solver that found the state (differs for auto) */
     nq_vartype type;
     int32_t n;
     int8_t *state;          /* best state, in the model's variable type */

@@ -27,6 +27,7 @@ typedef struct exact_ctx {
     exact_chunk *res;
     atomic_llong next;
     atomic_int cancel;
+    const atomic_int *ext; /* the caller's cancel flag, or NULL */
     pthread_mutex_t lock;
     int64_t finished;
     double best_so_far;
@@ -59,6 +60,13 @@ static void init_fields(const exact_ctx *x, int64_t c, int8_t *s, double *f, dou
     *e = en;
 }
 
+static int stopped(exact_ctx *x)
+{
+    if (x->ext && atomic_load_explicit(x->ext, memory_order_relaxed))
+        atomic_store(&x->cancel, 1);
+    return atomic_load_explicit(&x->cancel, memory_order_relaxed);
+}
+
 static void run_chunk(exact_ctx *x, int64_t c, int8_t *s, double *f)
 {
     const nq_model *m = x->is;
@@ -78,7 +86,7 @@ static void run_chunk(exact_ctx *x, int64_t c, int8_t *s, double *f)
             best = e;
             best_k = k;
         }
-        if ((k & 0xFFFFF) == 0 && atomic_load_explicit(&x->cancel, memory_order_relaxed))
+        if ((k & 0xFFFFF) == 0 && stopped(x))
             return;
     }
     x->res[c].best = best;
@@ -112,7 +120,7 @@ static void *exact_worker(void *arg)
     } else {
         for (;;) {
             int64_t c = atomic_fetch_add(&x->next, 1);
-            if (c >= x->chunks || atomic_load(&x->cancel))
+            if (c >= x->chunks || stopped(x))
                 break;
             run_chunk(x, c, s, f);
             if (x->res[c].done)
@@ -175,7 +183,8 @@ int nq_solve_exact(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb,
     if (rc)
         return rc;
     int threads = nq__threads(o);
-    exact_ctx x = {.is = is, .cb = cb, .user = user, .best_so_far = INFINITY};
+    exact_ctx x = {.is = is, .ext = o->cancel_flag, .cb = cb, .user = user,
+                   .best_so_far = INFINITY};
     int t = top_bits(m->n, threads);
     x.inner = m->n - t;
     x.chunks = (int64_t)1 << t;

@@ -48,8 +48,7 @@ static int batch_of(const nq__reader *rd)
 static int take_reads(pool *p, int64_t *read, nq_rng *rng, int *count)
 {
     pthread_mutex_lock(&p->lock);
-    int ok = p->next_read < p->reads && p->next_read <= atomic_load(&p->stop_index) &&
-             !atomic_load(&p->cancel) && !(p->stop.deadline > 0.0 && nq_clock_s() > p->stop.deadline);
+    int ok = p->next_read < p->reads && !nq__should_stop(&p->stop, p->next_read);
     if (ok) {
         int64_t left = p->reads - p->next_read;
         *count = left < batch_of(p->rd) ? (int)left : batch_of(p->rd);
@@ -178,7 +177,7 @@ static int select_best(pool *p, worker *ws, int nw)
         nq_rng_stream(&ws[0].rng[k], p->o->seed, (uint64_t)(read0 + k));
     atomic_int no_cancel = 0;
     atomic_llong no_stop = INT64_MAX;
-    nq__stop stop = {&no_cancel, &no_stop, 0.0};
+    nq__stop stop = {&no_cancel, &no_stop, 0.0, NULL};
     run_some(p->rd, ws[0].work, ws[0].rng, nb, &stop, read0, ws[0].spins);
     nq__result_set_spins(p->out, p->m, ws[0].spins + (size_t)(best - read0) * (size_t)p->m->n);
     p->out->time_to_best = nq_clock_s() - p->t0;
@@ -208,7 +207,7 @@ static void finish_result(pool *p)
     out->reads = counted_reads(p);
     out->attempts = atomic_load(&p->attempts);
     out->target_reached = nq__reached(out->energy, p->o);
-    out->cancelled = atomic_load(&p->cancel);
+    out->cancelled = atomic_load(&p->cancel) || (p->o->cancel_flag && atomic_load(p->o->cancel_flag));
     out->timed_out = !out->target_reached && !out->cancelled && out->reads < p->reads;
 }
 
@@ -223,7 +222,7 @@ static void pool_init(pool *p, const nq__reader *rd, const nq_model *m, const nq
     atomic_init(&p->stop_index, INT64_MAX);
     atomic_init(&p->attempts, 0);
     p->stop = (nq__stop){&p->cancel, &p->stop_index,
-                         o->time_limit > 0.0 ? p->t0 + o->time_limit : 0.0};
+                         o->time_limit > 0.0 ? p->t0 + o->time_limit : 0.0, o->cancel_flag};
     nq_rng_seed(&p->next_rng, o->seed);
     pthread_mutex_init(&p->lock, NULL);
 }

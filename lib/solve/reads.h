@@ -21,11 +21,14 @@ typedef struct nq__stop {
     atomic_int *cancel;
     atomic_llong *stop_index; /* reads above this index stop early */
     double deadline;          /* nq_clock_s() value, 0 = none */
+    const atomic_int *ext;    /* the caller's cancel flag, or NULL */
 } nq__stop;
 
 static inline int nq__should_stop(const nq__stop *c, int64_t read)
 {
     if (atomic_load_explicit(c->cancel, memory_order_relaxed))
+        return 1;
+    if (c->ext && atomic_load_explicit(c->ext, memory_order_relaxed))
         return 1;
     if (read > atomic_load_explicit(c->stop_index, memory_order_relaxed))
         return 1;

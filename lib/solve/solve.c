@@ -30,6 +30,7 @@ int nq__result_init(nq_result *out, const char *solver, const nq_model *m, int64
 {
     memset(out, 0, sizeof *out);
     snprintf(out->solver, sizeof out->solver, "%s", solver);
+    snprintf(out->found_by, sizeof out->found_by, "%s", solver);
     out->type = m->type;
     out->n = m->n;
     out->state = calloc((size_t)(m->n ? m->n : 1), 1);
