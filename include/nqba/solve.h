@@ -4,11 +4,19 @@
  *          split over threads by the top bits.
  *   sa     simulated annealing with incrementally maintained local fields,
  *          a geometric schedule derived from the coefficients, many
- *          independent reads spread over threads.
+ *          independent reads spread over threads (16 reads at once in
+ *          vector lanes when the fields fit int16).
+ *   tabu   breakout local search: one-flip tabu search with aspiration and
+ *          adaptive perturbation.
+ *   pt     parallel tempering with an adaptive temperature ladder.
+ *   sb     simulated bifurcation, ballistic or discrete.
+ *   auto   the default: exact for small models, else a portfolio of the
+ *          heuristics on all threads sharing the incumbent (auto.c).
  *
- * Results are deterministic for a given seed whatever the thread count, as
- * long as no time limit cuts the run short: read k always uses the random
- * stream "seed jumped k times", and ties go to the lowest read index. */
+ * The multi-read heuristics are deterministic for a given seed whatever the
+ * thread count, as long as no time limit cuts the run short: read k always
+ * uses the random stream "seed jumped k times", and ties go to the lowest
+ * read index. auto is deterministic for a seed on one thread. */
 #ifndef NQBA_SOLVE_H
 #define NQBA_SOLVE_H
 
@@ -24,7 +32,7 @@
 #define NQ_SOLVE_MAX_SWEEPS 100000000
 
 typedef struct nq_solve_opts {
-    const char *solver; /* "exact" | "sa"; NULL = "sa" */
+    const char *solver; /* "auto" | "sa" | "tabu" | "pt" | "sb" | "exact"; NULL = "auto" */
     uint64_t seed;
     int32_t reads;      /* sa: independent runs; 0 = default (32) */
     int32_t sweeps;     /* sa: sweeps per read; 0 = default (1000) */
@@ -81,6 +89,8 @@ int nq_solve_exact(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb,
                    nq_result *out, nq_err *err);
 int nq_solve_sa(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                 nq_result *out, nq_err *err);
+int nq_solve_auto(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
+                  nq_result *out, nq_err *err);
 int nq_solve_tabu(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                   nq_result *out, nq_err *err);
 int nq_solve_pt(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,

@@ -11,7 +11,7 @@
 void nq_solve_opts_default(nq_solve_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->solver = "sa";
+    o->solver = "auto";
     o->seed = 1;
     o->threads = 1;
 }
@@ -103,7 +103,9 @@ int nq_solve(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void 
     int rc = check_opts(o, err);
     if (rc)
         return rc;
-    const char *s = o->solver ? o->solver : "sa";
+    const char *s = o->solver ? o->solver : "auto";
+    if (!strcmp(s, "auto"))
+        return nq_solve_auto(m, o, cb, user, out, err);
     if (!strcmp(s, "exact"))
         return nq_solve_exact(m, o, cb, user, out, err);
     if (!strcmp(s, "sa"))
@@ -115,5 +117,5 @@ int nq_solve(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void 
     if (!strcmp(s, "sb"))
         return nq_solve_sb(m, o, cb, user, out, err);
     return nq_err_set(err, NQ_EINVAL, "solver",
-                      "unknown solver '%s' (expected exact, sa, tabu, pt or sb)", s);
+                      "unknown solver '%s' (expected auto, exact, sa, tabu, pt or sb)", s);
 }
