@@ -15,8 +15,9 @@
  * is shared: a task that reaches the target raises a flag that stops every
  * other task at once, and every task stops at the common deadline. Without
  * a time limit a thread stops after a full cycle of its tasks found nothing
- * better than the incumbent, or after AUTO_MAX_LEVEL + 1 cycles; with one
- * thread that makes the answer a pure function of the seed. */
+ * better than the incumbent, or after AUTO_FREE_CYCLES cycles (budgets up
+ * to 8x the base); with one thread that makes the answer a pure function of
+ * the seed. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #define AUTO_EXACT_VARS 20
 #define AUTO_MAX_LEVEL 10
 #define AUTO_MAX_TASKS 4096
+#define AUTO_FREE_CYCLES 4
 
 typedef struct auto_slot {
     const char *solver;
@@ -160,7 +162,7 @@ static void *auto_worker(void *arg)
         if (atomic_load(&x->stop) || out_of_time(x) || task >= AUTO_MAX_TASKS)
             break;
         if (x->deadline == 0.0 && (since_better >= per_cycle ||
-                                    j >= (int64_t)per_cycle * (AUTO_MAX_LEVEL + 1)))
+                                    j >= (int64_t)per_cycle * AUTO_FREE_CYCLES))
             break;
         int slot = (int)(task % CYCLE_LEN);
         nq_solve_opts o;

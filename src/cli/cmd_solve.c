@@ -25,8 +25,6 @@
 #include "nqba/solve.h"
 
 #define SOLVE_MAX_INPUT ((size_t)256 << 20) /* 256 MiB */
-#define SOLVE_DEFAULT_READS 32
-#define SOLVE_DEFAULT_SWEEPS 1000
 #define SOLVE_STATE_TEXT_MAX 128 /* longer states are only shown with --json */
 #define BAR_WIDTH 20
 #define BAR_INTERVAL_S 0.1 /* redraw at most ten times a second */
@@ -38,7 +36,9 @@ typedef struct solve_args {
     nq_format format;
     const char *solver;
     uint64_t seed;
-    int32_t reads, sweeps, threads;
+    int32_t reads, sweeps, threads; /* reads, sweeps: 0 = the solver's default */
+    int32_t replicas;                /* 0 = the solver's default */
+    const char *variant;             /* NULL = the solver's default */
     double time_limit; /* 0 = none */
     int has_target;
     double target;
@@ -65,10 +65,17 @@ void cli_solve_usage(FILE *out)
             "\n"
             "options:\n"
             "  --format F      gset, qubo, json or auto (default: auto, from name and content)\n"
-            "  --solver S      sa (simulated annealing, default) or exact (n <= %d)\n"
+            "  --solver S      auto (default: a portfolio of the heuristics on all\n"
+            "                  threads, exact for small models), sa (simulated\n"
+            "                  annealing), tabu (breakout local search), pt (parallel\n"
+            "                  tempering), sb (simulated bifurcation) or exact\n"
+            "                  (n <= %d)\n"
             "  --seed N        random seed, 0..18446744073709551615 (default 1)\n"
-            "  --reads N       independent annealing runs, 1..%d (default %d)\n"
-            "  --sweeps N      sweeps per read, 1..%d (default %d)\n"
+            "  --reads N       independent runs, 1..%d (default: per solver)\n"
+            "  --sweeps N      work per run, 1..%d (default: per solver; sweeps for\n"
+            "                  sa and pt, moves/n for tabu, steps for sb)\n"
+            "  --replicas N    pt: temperatures per run, 1..1024\n"
+            "  --variant V     sb: ballistic (default) or discrete\n"
             "  --threads N     worker threads, 1..%d (default: online CPUs)\n"
             "  --time-limit S  stop after S seconds (default: none)\n"
             "  --target E      stop once a state with energy <= E is found\n"
@@ -78,8 +85,7 @@ void cli_solve_usage(FILE *out)
             "\n"
             "Results do not depend on --threads for a given --seed unless a time limit\n"
             "cuts the run short. Exit status: 0 ok, 2 bad input or usage, 1 other failure.\n",
-            NQ_EXACT_MAX_VARS, NQ_SOLVE_MAX_READS, SOLVE_DEFAULT_READS, NQ_SOLVE_MAX_SWEEPS,
-            SOLVE_DEFAULT_SWEEPS, NQ_SOLVE_MAX_THREADS);
+            NQ_EXACT_MAX_VARS, NQ_SOLVE_MAX_READS, NQ_SOLVE_MAX_SWEEPS, NQ_SOLVE_MAX_THREADS);
 }
 
 /* ---- option values ---- */
@@ -181,6 +187,19 @@ static int set_sweeps(solve_args *a, const char *opt, const char *v)
     return parse_i32(opt, v, 1, NQ_SOLVE_MAX_SWEEPS, &a->sweeps);
 }
 
+static int set_replicas(solve_args *a, const char *opt, const char *v)
+{
+    return parse_i32(opt, v, 1, 1024, &a->replicas);
+}
+
+static int set_variant(solve_args *a, const char *opt, const char *v)
+{
+    if (strcmp(v, "ballistic") != 0 && strcmp(v, "discrete") != 0)
+        return bad_value(opt, "ballistic or discrete", v);
+    a->variant = v;
+    return 0;
+}
+
 static int set_threads(solve_args *a, const char *opt, const char *v)
 {
     return parse_i32(opt, v, 1, NQ_SOLVE_MAX_THREADS, &a->threads);
@@ -224,6 +243,8 @@ static const solve_opt solve_opts[] = {
     {"--reads",      1, set_reads},
     {"--sweeps",     1, set_sweeps},
     {"--threads",    1, set_threads},
+    {"--replicas",   1, set_replicas},
+    {"--variant",    1, set_variant},
     {"--time-limit", 1, set_time_limit},
     {"--target",     1, set_target},
     {"--json",       0, set_json},
@@ -281,10 +302,8 @@ static void args_default(solve_args *a)
 {
     memset(a, 0, sizeof *a);
     a->format = NQ_FMT_AUTO;
-    a->solver = "sa";
+    a->solver = "auto";
     a->seed = 1;
-    a->reads = SOLVE_DEFAULT_READS;
-    a->sweeps = SOLVE_DEFAULT_SWEEPS;
     a->threads = online_cpus();
 }
 
@@ -507,6 +526,8 @@ static int run_solver(solve_ctx *c)
     o.reads = a->reads;
     o.sweeps = a->sweeps;
     o.threads = a->threads;
+    o.replicas = a->replicas;
+    o.variant = a->variant;
     o.time_limit = a->time_limit;
     o.has_target = a->has_target;
     o.target = a->target;
@@ -566,14 +587,15 @@ static void print_effort_text(const solve_ctx *c, FILE *out)
 {
     const solve_args *a = &c->args;
     const nq_result *r = &c->result;
-    if (strcmp(r->solver, "exact") == 0)
+    if (strcmp(r->found_by, "exact") == 0)
         fprintf(out, "states   %" PRId64 " (exhaustive), %" PRId32 " threads\n", r->attempts,
                 a->threads);
+    else if (strcmp(r->solver, "auto") == 0)
+        fprintf(out, "runs     %" PRId64 ", %" PRId64 " moves, %" PRId32 " threads, seed %" PRIu64
+                "\n", r->reads, r->attempts, a->threads, a->seed);
     else
-        fprintf(out,
-                "reads    %" PRId64 " x %" PRId32 " sweeps, %" PRId32 " threads, seed %" PRIu64
-                "\n",
-                r->reads, a->sweeps, a->threads, a->seed);
+        fprintf(out, "reads    %" PRId64 ", %" PRId64 " moves, %" PRId32 " threads, seed %" PRIu64
+                "\n", r->reads, r->attempts, a->threads, a->seed);
 }
 
 static void print_text(const solve_ctx *c, FILE *out)
@@ -581,7 +603,10 @@ static void print_text(const solve_ctx *c, FILE *out)
     const nq_result *r = &c->result;
     int integral = c->model.integral;
     char v[64];
-    fprintf(out, "solver   %s\n", r->solver);
+    if (strcmp(r->solver, r->found_by) != 0)
+        fprintf(out, "solver   %s (best state from %s)\n", r->solver, r->found_by);
+    else
+        fprintf(out, "solver   %s\n", r->solver);
     fprintf(out, "energy   %s\n", format_value(v, sizeof v, r->energy, integral));
     if (c->model.maxcut)
         fprintf(out, "cut      %s\n",
@@ -655,6 +680,7 @@ static json_t *build_json(const solve_ctx *c)
     if (bad)
         return NULL;
     json_put(o, "solver", json_string(r->solver), &bad);
+    json_put(o, "found_by", json_string(r->found_by), &bad);
     json_put(o, "format", json_string(nq_format_name(c->format)), &bad);
     json_put(o, "n", json_integer(r->n), &bad);
     json_put(o, "energy", json_value(r->energy, m->integral), &bad);
@@ -664,7 +690,8 @@ static json_t *build_json(const solve_ctx *c)
     if (m->names)
         json_put(o, "variables", json_variables(m, r), &bad);
     json_put(o, "reads", json_integer(r->reads), &bad);
-    json_put(o, "sweeps", json_integer(c->args.sweeps), &bad);
+    if (c->args.sweeps)
+        json_put(o, "sweeps", json_integer(c->args.sweeps), &bad);
     json_put(o, "seed", json_seed(c->args.seed), &bad);
     json_put(o, "threads", json_integer(c->args.threads), &bad);
     json_put(o, "elapsed_s", json_real(r->elapsed), &bad);

@@ -546,8 +546,8 @@ static void check_gset_file(const env *e, const char *path)
     graph g;
     graph_read(path, &g);
     run_out r;
-    nqba(e, &r, NULL, "solve", path, "--json", "--reads", "2", "--sweeps", "200", "--seed", "7",
-         "--threads", "2", NULL);
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "sa", "--reads", "2", "--sweeps", "200",
+         "--seed", "7", "--threads", "2", NULL);
     json_t *j = run_json(e, &r);
     json_t *state = json_object_get(j, "state");
     check_spins(state);
@@ -597,18 +597,20 @@ static void test_gset_text_and_stdin(void **state)
     char path[PATH_MAX_LEN];
     snprintf(path, sizeof path, "%s/data/gset/G11.txt", e->shared);
     run_out r;
-    nqba(e, &r, NULL, "solve", path, "--reads", "2", "--sweeps", "50", "--seed", "3", NULL);
+    nqba(e, &r, NULL, "solve", path, "--solver", "sa", "--reads", "2", "--sweeps", "50", "--seed",
+         "3", NULL);
     assert_int_equal(r.status, 0);
     expect_contains(r.out, "solver   sa\n");
     expect_contains(r.out, "energy   ");
     expect_contains(r.out, "cut      ");
-    expect_contains(r.out, "reads    2 x 50 sweeps");
+    expect_contains(r.out, "reads    2, 80000 moves, ");
     expect_contains(r.out, "seed 3\n");
     expect_contains(r.out, "state    (800 values, use --json)");
     /* stderr is a file here, not a terminal: no progress bar. */
     assert_string_equal(r.err, "");
     run_free(&r);
-    nqba(e, &r, path, "solve", "-", "--json", "--reads", "2", "--sweeps", "50", NULL);
+    nqba(e, &r, path, "solve", "-", "--json", "--solver", "sa", "--reads", "2", "--sweeps", "50",
+         NULL);
     json_t *j = run_json(e, &r);
     assert_string_equal(json_string_value(json_object_get(j, "format")), "gset");
     assert_int_equal((int)num(j, "n"), 800);
@@ -751,8 +753,8 @@ static void test_ising_json(void **state)
 static json_t *solve_json(const env *e, const char *path, const char *threads)
 {
     run_out r;
-    nqba(e, &r, NULL, "solve", path, "--json", "--reads", "6", "--sweeps", "100", "--seed", "42",
-         "--threads", threads, NULL);
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "sa", "--reads", "6", "--sweeps", "100",
+         "--seed", "42", "--threads", threads, NULL);
     json_t *j = run_json(e, &r);
     run_free(&r);
     return j;
@@ -789,8 +791,8 @@ static void test_target(void **state)
     snprintf(target, sizeof target, "%.17g", num(j, "energy"));
     json_decref(j);
     run_free(&r);
-    nqba(e, &r, NULL, "solve", path, "--json", "--target", target, "--reads", "1000000", "--sweeps",
-         "100", "--threads", "1", NULL);
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "sa", "--target", target, "--reads",
+         "1000000", "--sweeps", "100", "--threads", "1", NULL);
     j = run_json(e, &r);
     assert_true(flag(j, "target_reached"));
     assert_true(num(j, "energy") <= strtod(target, NULL));
@@ -799,8 +801,8 @@ static void test_target(void **state)
     run_free(&r);
     /* Below the optimum the target is never reached and every read runs. */
     snprintf(target, sizeof target, "%.17g", strtod(target, NULL) - 1);
-    nqba(e, &r, NULL, "solve", path, "--json", "--target", target, "--reads", "8", "--sweeps", "50",
-         NULL);
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "sa", "--target", target, "--reads", "8",
+         "--sweeps", "50", NULL);
     j = run_json(e, &r);
     assert_false(flag(j, "target_reached"));
     assert_int_equal((int)num(j, "reads"), 8);
