@@ -7,8 +7,8 @@ shared=${1:-../shared}
 doc=docs/BENCHMARKS.md
 section=$(mktemp)
 ./build/bench_engine --gset "$shared/data/gset" --out "$section"
-begin='<!-- bench:engine-sa -->'
-end='<!-- /bench:engine-sa -->'
+begin='<!-- bench:engine -->'
+end='<!-- /bench:engine -->'
 [ -f "$doc" ] || printf '# Benchmarks\n\nProduced by `make bench`.\n' >"$doc"
 if ! grep -qF "$begin" "$doc"; then printf '\n%s\n%s\n' "$begin" "$end" >>"$doc"; fi
 awk -v b="$begin" -v e="$end" -v f="$section" '

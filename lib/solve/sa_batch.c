@@ -123,7 +123,11 @@ static vi sweep(const sa_plan *p, sab_work *w, float c, vrng *r)
         vf x = __builtin_convertvector(-g32, vf) * c;
         vu u24 = vrng_next(r) >> 8;
         vf u = (__builtin_convertvector((vi)u24, vf) + 0.5f) * (1.0f / 16777216.0f);
-        vi ok = (g32 >= 0) | (u < exp_neg(x));
+        /* A free move (g = 0) is taken half the time: always taking it
+         * would push a domain wall one site further every sweep, in step
+         * with the sweep order, so walls would never meet and annihilate. */
+        vf pr = (vf)((vi)exp_neg(x) - ((g32 == 0) & (1 << 23)));
+        vi ok = (g32 > 0) | (u < pr);
         vh m = __builtin_convertvector(ok, vh);
         if (!any16(m))
             continue;

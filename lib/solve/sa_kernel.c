@@ -67,7 +67,7 @@ __attribute__((noinline)) static int64_t int_sweep(const sa_plan *p, int32_t t, 
     int64_t de = 0;
     for (int32_t i = 0; i < p->n; i++) {
         int32_t g = s[i] * f[i];
-        if (g < 0) {
+        if (g <= 0) { /* thr[0] is one half: see sa_plan.c */
             if (-g > cut || (uint32_t)(nq_rng_u64(rng) >> 32) >= thr[-g])
                 continue;
         }
@@ -126,9 +126,9 @@ static double dbl_sweep(const sa_plan *p, double beta, int8_t *s, double *f, nq_
     double de = 0.0;
     for (int32_t i = 0; i < p->n; i++) {
         double g = s[i] * f[i];
-        if (g < 0.0) {
+        if (g <= 0.0) { /* free moves half the time: see sa_plan.c */
             double x = -2.0 * beta * g;
-            if (x > 23.0 || nq_rng_double(rng) >= exp(-x))
+            if (x > 23.0 || nq_rng_double(rng) >= (g == 0.0 ? 0.5 : exp(-x)))
                 continue;
         }
         de -= 2.0 * g;

@@ -117,7 +117,10 @@ static int fill_tables(sa_plan *p)
     for (int32_t t = 0; t < p->sweeps; t++) {
         uint32_t *row = p->thr + (size_t)t * p->stride;
         int32_t cut = 0;
-        row[0] = UINT32_MAX;
+        /* A free move (d = 0) is taken half the time. Taken always, a
+         * domain wall would advance one site per sweep in step with the
+         * sweep order: walls never meet, and a ring keeps two forever. */
+        row[0] = UINT32_C(1) << 31;
         for (int32_t d = 1; d < p->stride; d++) {
             double pr = exp(-2.0 * p->beta[t] * d / p->scale) * 4294967296.0;
             row[d] = pr >= 4294967295.0 ? UINT32_MAX : (uint32_t)pr;
