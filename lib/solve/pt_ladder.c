@@ -13,6 +13,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "metropolis.h"
 #include "pt_plan.h"
 
 /* Acceptances outside [PT_ACC_MIN, 1 - PT_ACC_MIN] carry no usable spacing
@@ -39,18 +40,8 @@ void nq__pt_ladder_tables(const pt_plan *p, pt_work *w)
 {
     if (!p->integer)
         return;
-    for (int32_t k = 0; k < p->replicas; k++) {
-        uint32_t *row = w->thr + (size_t)k * p->stride;
-        int32_t cut = 0;
-        row[0] = UINT32_C(1) << 31; /* free moves half the time: see sa_plan.c */
-        for (int32_t d = 1; d < p->stride; d++) {
-            double pr = exp(-2.0 * w->beta[k] * d / p->scale) * 4294967296.0;
-            row[d] = pr >= 4294967295.0 ? UINT32_MAX : (uint32_t)pr;
-            if (row[d])
-                cut = d;
-        }
-        w->cut[k] = cut;
-    }
+    for (int32_t k = 0; k < p->replicas; k++)
+        w->cut[k] = nq__mh_table(w->beta[k], p->scale, p->stride, w->thr + (size_t)k * p->stride);
 }
 
 void nq__pt_stats_reset(const pt_plan *p, pt_stats *st)

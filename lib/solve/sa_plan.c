@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metropolis.h"
 #include "sa_plan.h"
 #include "solve_internal.h"
 
@@ -114,21 +115,8 @@ static int fill_tables(sa_plan *p)
     p->cut = malloc((size_t)p->sweeps * sizeof *p->cut);
     if (!p->thr || !p->cut)
         return NQ_ENOMEM;
-    for (int32_t t = 0; t < p->sweeps; t++) {
-        uint32_t *row = p->thr + (size_t)t * p->stride;
-        int32_t cut = 0;
-        /* A free move (d = 0) is taken half the time. Taken always, a
-         * domain wall would advance one site per sweep in step with the
-         * sweep order: walls never meet, and a ring keeps two forever. */
-        row[0] = UINT32_C(1) << 31;
-        for (int32_t d = 1; d < p->stride; d++) {
-            double pr = exp(-2.0 * p->beta[t] * d / p->scale) * 4294967296.0;
-            row[d] = pr >= 4294967295.0 ? UINT32_MAX : (uint32_t)pr;
-            if (row[d])
-                cut = d;
-        }
-        p->cut[t] = cut;
-    }
+    for (int32_t t = 0; t < p->sweeps; t++)
+        p->cut[t] = nq__mh_table(p->beta[t], p->scale, p->stride, p->thr + (size_t)t * p->stride);
     return NQ_OK;
 }
 
