@@ -56,7 +56,7 @@ static const solver_cfg SOLVERS[MAX_SOLVERS] = {
     {"sa", 100, 1000, "sweeps"},
     {"tabu", 10, 2000, "x n moves"},
     {"pt", 10, 1000, "sweeps (all replicas)"},
-    {"sb", 100, 1000, "steps"},
+    {"sb", 10, 1000, "steps (one read = 16 trajectories)"},
 };
 
 typedef struct bench_cfg {
@@ -421,7 +421,7 @@ static int run_dense(const bench_cfg *cfg, results *R)
     } runs[] = {
         {"sa, one read alone", "sa", 1},
         {"sa, 16 reads in one batch (per read)", "sa", 16},
-        {"sb, 16 reads (per read)", "sb", 16},
+        {"sb, one read of 16 trajectories", "sb", 1},
     };
     int rc = 0;
     for (int k = 0; k < 3 && !rc; k++) {

@@ -41,7 +41,7 @@ typedef struct auto_slot {
 
 static const auto_slot CYCLE[] = {
     {"tabu", 1, 200}, {"sa", 32, 1000}, {"tabu", 1, 200},
-    {"pt", 1, 1000},  {"tabu", 1, 200}, {"sb", 16, 1000},
+    {"pt", 1, 1000},  {"tabu", 1, 200}, {"sb", 2, 1000},
 };
 #define CYCLE_LEN ((int)(sizeof CYCLE / sizeof CYCLE[0]))
 
@@ -107,6 +107,8 @@ static void task_opts(const auto_ctx *x, const auto_slot *s, int level, int64_t 
     o->reads = s->reads;
     o->sweeps = s->sweeps << level;
     o->cancel_flag = &x->stop;
+    if (!o->variant)
+        o->variant = "discrete"; /* the stronger sb variant on sparse graphs */
     o->time_limit = 0.0;
     if (x->deadline > 0.0)
         o->time_limit = fmax(1e-3, x->deadline - nq_clock_s());
