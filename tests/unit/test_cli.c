@@ -352,6 +352,8 @@ static void test_bad_option_values(void **state)
     expect_bad_option(e, path, "--sweeps", "100000001", "an integer in 1..100000000");
     expect_bad_option(e, path, "--threads", "0", "an integer in 1..256");
     expect_bad_option(e, path, "--threads", "257", "an integer in 1..256");
+    expect_bad_option(e, path, "--replicas", "0", "an integer in 1..1024");
+    expect_bad_option(e, path, "--variant", "quantum", "ballistic or discrete");
     const char *seed = "an integer in 0..18446744073709551615";
     expect_bad_option(e, path, "--seed", "-1", seed);
     expect_bad_option(e, path, "--seed", "18446744073709551616", seed);
@@ -729,6 +731,66 @@ static void test_named_sa(void **state)
     run_free(&r);
 }
 
+/* Every solver through the command: optimum of the small model (8
+ * variables: each heuristic finds it), found_by, and the sb variant and pt
+ * replicas options reach the library. */
+static void test_every_solver(void **state)
+{
+    const env *e = *state;
+    char path[PATH_MAX_LEN];
+    small_json(e, "small_all.json", path);
+    static const char *const solvers[] = {"auto", "sa", "tabu", "pt", "sb", "exact"};
+    for (size_t k = 0; k < sizeof solvers / sizeof solvers[0]; k++) {
+        run_out r;
+        nqba(e, &r, NULL, "solve", path, "--json", "--solver", solvers[k], "--threads", "2", NULL);
+        json_t *j = run_json(e, &r);
+        assert_string_equal(json_string_value(json_object_get(j, "solver")), solvers[k]);
+        const char *by = json_string_value(json_object_get(j, "found_by"));
+        assert_non_null(by);
+        if (k == 0)
+            assert_string_equal(by, "exact"); /* 8 variables: auto enumerates */
+        if (num(j, "energy") != (double)small_brute_force())
+            fail_msg("%s: energy %g, optimum %ld", solvers[k], num(j, "energy"),
+                     small_brute_force());
+        assert_int_equal(energy_of_variables(json_object_get(j, "variables")), small_brute_force());
+        json_decref(j);
+        run_free(&r);
+    }
+    run_out r;
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "sb", "--variant", "discrete", NULL);
+    json_t *j = run_json(e, &r);
+    assert_true(num(j, "energy") == (double)small_brute_force());
+    json_decref(j);
+    run_free(&r);
+    nqba(e, &r, NULL, "solve", path, "--json", "--solver", "pt", "--replicas", "3", NULL);
+    j = run_json(e, &r);
+    assert_true(num(j, "energy") == (double)small_brute_force());
+    json_decref(j);
+    run_free(&r);
+}
+
+/* auto on a Gset graph within a time limit: a real cut, counted runs. */
+static void test_auto_gset(void **state)
+{
+    const env *e = *state;
+    char path[PATH_MAX_LEN];
+    snprintf(path, sizeof path, "%s/data/gset/G11.txt", e->shared);
+    graph g;
+    graph_read(path, &g);
+    run_out r;
+    nqba(e, &r, NULL, "solve", path, "--json", "--time-limit", "0.5", "--threads", "2", NULL);
+    json_t *j = run_json(e, &r);
+    assert_string_equal(json_string_value(json_object_get(j, "solver")), "auto");
+    long cut = graph_cut(&g, json_object_get(j, "state"));
+    assert_true((double)cut == num(j, "cut"));
+    assert_true(cut >= 550 && cut <= 564); /* 564 is optimal-known */
+    assert_true(num(j, "elapsed_s") < 0.6);
+    assert_true(num(j, "reads") >= 1);
+    json_decref(j);
+    run_free(&r);
+    graph_free(&g);
+}
+
 static void test_ising_json(void **state)
 {
     const env *e = *state;
@@ -829,6 +891,8 @@ int main(void)
         cmocka_unit_test(test_named_exact),
         cmocka_unit_test(test_named_sa),
         cmocka_unit_test(test_ising_json),
+        cmocka_unit_test(test_every_solver),
+        cmocka_unit_test(test_auto_gset),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_target),
     };
