@@ -18,6 +18,10 @@
 #define TABU_SPAN_PER_DEGREE 64
 #define TABU_REAL_SPAN_MIN 256
 #define TABU_REAL_SPAN_MAX (1 << 17)
+/* Stop checks every 256 moves, or every ~64k neighbour updates on dense
+ * models: well under a millisecond of work either way. */
+#define TABU_POLL_MOVES 256
+#define TABU_POLL_UPDATES 65536
 
 static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
@@ -104,6 +108,9 @@ static void set_parameters(tabu_plan *p)
     p->stall = max_i32(1, min_i32(1000, 10 * n));
     p->restart_stalls = 4;
     p->p_directed = 0.8;
+    int64_t degree = n ? p->is->nnz / n : 0;
+    p->poll = (int32_t)(TABU_POLL_UPDATES / (degree + 1));
+    p->poll = max_i32(1, min_i32(TABU_POLL_MOVES, p->poll));
 }
 
 int nq__tabu_plan_init(tabu_plan *p, const nq_model *m, const nq_solve_opts *o, nq_err *err)

@@ -2,21 +2,21 @@
  *
  * From a random state: steepest descent to a local minimum, then a
  * perturbation of L flips, then descent again. L resets to L0 on reaching
- * a different local minimum, grows by one each time the search falls back
- * into the same one, and jumps to Lmax after T local minima without a new
- * best. A perturbation is directed with probability max(exp(-omega/T), P0)
- * (omega: local minima since the last improvement): each flip is the best
- * one not tabu, with aspiration; otherwise its flips are random. Every
- * flipped spin, in descents too, stays tabu for a random tenure. */
+ * a local minimum of a different energy, grows by one each time the search
+ * falls back to the same energy (so that zero-cost wandering on a plateau
+ * counts as not getting out), and jumps to Lmax after T local minima
+ * without a new best. A perturbation is directed with probability
+ * max(exp(-omega/T), P0) (omega: local minima since the last improvement):
+ * each flip is the best one not tabu, with aspiration; otherwise its flips
+ * are random. Every flipped spin, in descents too, stays tabu for a random
+ * tenure. After a few big jumps without a new best the read restarts from
+ * a fresh random state, waiting twice as long before the next restart. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "solve_internal.h"
 #include "tabu_plan.h"
-
-/* Moves between stop checks: ~10-50 us of work on sparse models. */
-#define TABU_POLL 256
 
 typedef struct search {
     const tabu_plan *p;
@@ -47,14 +47,14 @@ static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
     }
 }
 
-/* Stop at the budget, and check the stop signals every TABU_POLL moves. */
+/* Stop at the budget, and check the stop signals every p->poll moves. */
 static void tick(search *c)
 {
     int64_t moves = c->w->clock;
     if (moves >= c->p->moves)
         c->done = 1;
     else if (moves >= c->next_poll) {
-        c->next_poll = moves + TABU_POLL;
+        c->next_poll = moves + c->p->poll;
         c->done = nq__should_stop(c->stop, c->read);
     }
 }
@@ -152,7 +152,7 @@ static void start(search *c)
     random_spins(w->s, c->p->n, c->rng);
     nq__tabu_load(w);
     c->e0 = nq_model_energy(c->p->is, w->s);
-    c->next_poll = TABU_POLL;
+    c->next_poll = c->p->poll;
     c->omega = 0;
     c->jump = c->p->jump_min;
     c->last_e = 0.0;

@@ -16,6 +16,7 @@ typedef struct tabu_plan {
     const nq_solve_opts *o;
     int32_t n;
     int64_t moves;      /* move budget of one read: sweeps x n */
+    int32_t poll;       /* moves between checks of the stop signals */
     /* Exact kernel: every coefficient times scale is an integer and
      * gains stay within +-span; the bucket key is the gain, int32 in units
      * of 1/scale. Real kernel otherwise: the key is round(gain x quant)
