@@ -21,70 +21,11 @@
 #define PT_INT_FIELD_MAX (1 << 29)
 #define PT_POLL_WORK (1 << 20) /* field updates between polls: well under 1 ms */
 
+/* Hot end: a typical uphill move accepted half the time (the ladder
+ * spans hotter than sa's start: the hottest replica must decorrelate). */
 static void default_betas(const nq_model *is, double *hot, double *cold)
 {
-    double rms_sum = 0.0, min_abs = INFINITY;
-    int32_t counted = 0;
-    for (int32_t i = 0; i < is->n; i++) {
-        double h = fabs(is->linear[i]), sq = h * h;
-        if (h > 0.0 && h < min_abs)
-            min_abs = h;
-        for (int64_t k = is->row[i]; k < is->row[i + 1]; k++) {
-            double a = fabs(is->w[k]);
-            sq += a * a;
-            if (a > 0.0 && a < min_abs)
-                min_abs = a;
-        }
-        if (sq > 0.0) {
-            rms_sum += sqrt(sq);
-            counted++;
-        }
-    }
-    if (!counted) {
-        *hot = *cold = 1.0;
-        return;
-    }
-    *hot = log(2.0) / (2.0 * rms_sum / counted);
-    *cold = log(100.0) / (2.0 * min_abs);
-    if (*cold < *hot)
-        *cold = *hot;
-}
-
-/* Smallest scale in {1, 2, 4} that makes every coefficient an integer with
- * bounded fields, or 0 when there is none (QUBO models with integer
- * coefficients have quarter-integer Ising couplings, hence 4). */
-static double integer_scale(const nq_model *is)
-{
-    for (double s = 1.0; s <= 4.0; s *= 2.0) {
-        int ok = 1;
-        for (int32_t i = 0; ok && i < is->n; i++) {
-            double v = is->linear[i] * s, field = fabs(v);
-            ok = v == nearbyint(v);
-            for (int64_t k = is->row[i]; ok && k < is->row[i + 1]; k++) {
-                double w = is->w[k] * s;
-                ok = w == nearbyint(w);
-                field += fabs(w);
-            }
-            ok = ok && field < PT_INT_FIELD_MAX;
-        }
-        if (ok)
-            return s;
-    }
-    return 0.0;
-}
-
-/* Largest |field| a spin can see, in scaled units. */
-static int32_t max_field(const pt_plan *p)
-{
-    int64_t best = 0;
-    for (int32_t i = 0; i < p->n; i++) {
-        int64_t f = llabs((long long)p->h_int[i]);
-        for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
-            f += llabs((long long)p->w2_int[k]) / 2;
-        if (f > best)
-            best = f;
-    }
-    return (int32_t)best;
+    nq__beta_range(is, 0.5, 0.01, hot, cold);
 }
 
 /* Table rows cover opposing fields up to where the hottest acceptance
@@ -92,7 +33,7 @@ static int32_t max_field(const pt_plan *p)
  * coefficients) is not worth its cache misses: the floating kernel runs. */
 static int setup_integer(pt_plan *p)
 {
-    p->scale = integer_scale(p->is);
+    p->scale = nq__integer_scale(p->is, PT_INT_FIELD_MAX);
     if (p->scale == 0.0)
         return NQ_OK;
     p->h_int = malloc(((size_t)p->n + 1) * sizeof *p->h_int);
@@ -103,7 +44,7 @@ static int setup_integer(pt_plan *p)
         p->h_int[i] = (int32_t)(p->is->linear[i] * p->scale);
     for (int64_t k = 0; k < p->is->nnz; k++)
         p->w2_int[k] = (int32_t)(2.0 * p->is->w[k] * p->scale);
-    int32_t dmax = max_field(p);
+    int32_t dmax = nq__max_field(p->is, p->h_int, p->w2_int);
     double hot_cut = 32.0 * log(2.0) * p->scale / (2.0 * p->beta_hot);
     int32_t span = hot_cut < dmax ? (int32_t)hot_cut + 1 : dmax;
     p->stride = span + 1;

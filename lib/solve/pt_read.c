@@ -33,16 +33,6 @@ typedef struct pt_read {
     int done;         /* stopped or reached the target */
 } pt_read;
 
-static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
-{
-    uint64_t bits = 0;
-    for (int32_t i = 0; i < n; i++) {
-        if ((i & 63) == 0)
-            bits = nq_rng_u64(rng);
-        s[i] = (bits >> (i & 63)) & 1 ? 1 : -1;
-    }
-}
-
 static int reached(pt_read *rd)
 {
     const pt_plan *p = rd->p;
@@ -95,7 +85,7 @@ static int init_replica(pt_read *rd, int32_t r)
     pt_replica *rep = &rd->w->rep[r];
     if (rd->done && r > 0)
         return 0;
-    random_spins(rep->s, p->n, rd->rng);
+    nq__random_spins(rep->s, p->n, rd->rng);
     for (int32_t lo = 0; lo < p->n;) {
         int32_t hi = p->n - lo > p->poll ? lo + p->poll : p->n;
         nq__pt_fields(p, rep, lo, hi);

@@ -11,6 +11,7 @@
 #include "metropolis.h"
 #include "reads.h"
 #include "sa_plan.h"
+#include "solve_internal.h"
 
 /* Per-thread scratch, reused across reads. */
 typedef struct sa_work {
@@ -20,16 +21,6 @@ typedef struct sa_work {
     double *fd;  /* floating fields */
     int32_t sweeps_done;
 } sa_work;
-
-static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
-{
-    uint64_t bits = 0;
-    for (int32_t i = 0; i < n; i++) {
-        if ((i & 63) == 0)
-            bits = nq_rng_u64(rng);
-        s[i] = (bits >> (i & 63)) & 1 ? 1 : -1;
-    }
-}
 
 static nq__mh mh(const sa_plan *p)
 {
@@ -71,7 +62,7 @@ static double descend(const sa_plan *p, sa_work *w)
  * matter here, the pool recomputes the exact energy of the best state. */
 static void anneal(const sa_plan *p, sa_work *w, nq_rng *rng, const nq__stop *c, int64_t read)
 {
-    random_spins(w->s, p->n, rng);
+    nq__random_spins(w->s, p->n, rng);
     nq__mh k = mh(p);
     if (p->integer)
         nq__mh_int_fields(&k, w->s, w->fi, 0, p->n);

@@ -19,31 +19,7 @@
 
 void nq__sa_default_betas(const nq_model *is, double *beta_min, double *beta_max)
 {
-    double rms_sum = 0.0, min_abs = INFINITY;
-    int32_t counted = 0;
-    for (int32_t i = 0; i < is->n; i++) {
-        double h = fabs(is->linear[i]), sq = h * h;
-        if (h > 0.0 && h < min_abs)
-            min_abs = h;
-        for (int64_t k = is->row[i]; k < is->row[i + 1]; k++) {
-            double a = fabs(is->w[k]);
-            sq += a * a;
-            if (a > 0.0 && a < min_abs)
-                min_abs = a;
-        }
-        if (sq > 0.0) {
-            rms_sum += sqrt(sq);
-            counted++;
-        }
-    }
-    if (!counted) {
-        *beta_min = *beta_max = 1.0;
-        return;
-    }
-    *beta_min = log(4.0) / (2.0 * rms_sum / counted);
-    *beta_max = log(100.0) / (2.0 * min_abs);
-    if (*beta_max < *beta_min)
-        *beta_max = *beta_min;
+    nq__beta_range(is, 0.25, 0.01, beta_min, beta_max);
 }
 
 static int fill_schedule(sa_plan *p, const nq_solve_opts *o)
@@ -64,47 +40,11 @@ static int fill_schedule(sa_plan *p, const nq_solve_opts *o)
     return NQ_OK;
 }
 
-/* Smallest scale in {1, 2, 4} that makes every coefficient an integer with
- * bounded fields, or 0 when there is none. Integer models converted from
- * QUBO have quarter-integer Ising couplings, hence 4. */
-static double integer_scale(const nq_model *is)
-{
-    for (double s = 1.0; s <= 4.0; s *= 2.0) {
-        int ok = 1;
-        for (int32_t i = 0; ok && i < is->n; i++) {
-            double v = is->linear[i] * s, field = fabs(v);
-            ok = v == nearbyint(v);
-            for (int64_t k = is->row[i]; ok && k < is->row[i + 1]; k++) {
-                double w = is->w[k] * s;
-                ok = w == nearbyint(w);
-                field += fabs(w);
-            }
-            ok = ok && field < SA_INT_FIELD_MAX;
-        }
-        if (ok)
-            return s;
-    }
-    return 0.0;
-}
-
-static int32_t max_field(const sa_plan *p)
-{
-    int64_t best = 0;
-    for (int32_t i = 0; i < p->n; i++) {
-        int64_t f = llabs((long long)p->h_int[i]);
-        for (int64_t k = p->is->row[i]; k < p->is->row[i + 1]; k++)
-            f += llabs((long long)p->w2_int[k]) / 2;
-        if (f > best)
-            best = f;
-    }
-    return (int32_t)best;
-}
-
 /* Flipping a spin whose field opposes it by d scaled units raises the
  * energy by 2 d / scale. */
 static int fill_tables(sa_plan *p)
 {
-    int32_t dmax = max_field(p);
+    int32_t dmax = nq__max_field(p->is, p->h_int, p->w2_int);
     double bmin = p->beta[0] < p->beta[p->sweeps - 1] ? p->beta[0] : p->beta[p->sweeps - 1];
     double hot_cut = 32.0 * log(2.0) * p->scale / (2.0 * bmin);
     int32_t span = hot_cut < dmax ? (int32_t)hot_cut + 1 : dmax;
@@ -125,7 +65,7 @@ static int setup_lanes(sa_plan *p, int64_t reads)
 {
     /* With few reads most lanes would be padding, and on dense models a
      * padded batch costs more than the scalar kernel's reads. */
-    if (reads < NQ__SA_LANES / 2 || p->n > NQ__SA_LANE_MAX_VARS || max_field(p) > NQ__SA_LANE_FIELD_MAX)
+    if (reads < NQ__SA_LANES / 2 || p->n > NQ__SA_LANE_MAX_VARS || nq__max_field(p->is, p->h_int, p->w2_int) > NQ__SA_LANE_FIELD_MAX)
         return NQ_OK;
     p->h_h = malloc(((size_t)p->n + 1) * sizeof *p->h_h);
     p->w2_h = malloc(((size_t)p->is->nnz + 1) * sizeof *p->w2_h);
@@ -141,7 +81,7 @@ static int setup_lanes(sa_plan *p, int64_t reads)
 
 static int setup_integer(sa_plan *p, int64_t reads)
 {
-    p->scale = integer_scale(p->is);
+    p->scale = nq__integer_scale(p->is, SA_INT_FIELD_MAX);
     if (p->scale == 0.0)
         return NQ_OK;
     p->h_int = malloc(((size_t)p->n + 1) * sizeof *p->h_int);

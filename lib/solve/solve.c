@@ -69,6 +69,79 @@ int nq__threads(const nq_solve_opts *o)
     return o->threads > NQ_SOLVE_MAX_THREADS ? NQ_SOLVE_MAX_THREADS : o->threads;
 }
 
+void nq__random_spins(int8_t *s, int32_t n, nq_rng *rng)
+{
+    uint64_t bits = 0;
+    for (int32_t i = 0; i < n; i++) {
+        if ((i & 63) == 0)
+            bits = nq_rng_u64(rng);
+        s[i] = (bits >> (i & 63)) & 1 ? 1 : -1;
+    }
+}
+
+double nq__integer_scale(const nq_model *is, double field_max)
+{
+    for (double sc = 1.0; sc <= 4.0; sc *= 2.0) {
+        int ok = 1;
+        for (int32_t i = 0; ok && i < is->n; i++) {
+            double v = is->linear[i] * sc, field = fabs(v);
+            ok = v == nearbyint(v);
+            for (int64_t k = is->row[i]; ok && k < is->row[i + 1]; k++) {
+                double w = is->w[k] * sc;
+                ok = w == nearbyint(w);
+                field += fabs(w);
+            }
+            ok = ok && field < field_max;
+        }
+        if (ok)
+            return sc;
+    }
+    return 0.0;
+}
+
+int32_t nq__max_field(const nq_model *is, const int32_t *h_int, const int32_t *w2_int)
+{
+    int64_t best = 0;
+    for (int32_t i = 0; i < is->n; i++) {
+        int64_t f = llabs((long long)h_int[i]);
+        for (int64_t k = is->row[i]; k < is->row[i + 1]; k++)
+            f += llabs((long long)w2_int[k]) / 2;
+        if (f > best)
+            best = f;
+    }
+    return (int32_t)best;
+}
+
+void nq__beta_range(const nq_model *is, double hot_accept, double cold_accept, double *hot,
+                    double *cold)
+{
+    double rms_sum = 0.0, min_abs = INFINITY;
+    int32_t counted = 0;
+    for (int32_t i = 0; i < is->n; i++) {
+        double h = fabs(is->linear[i]), sq = h * h;
+        if (h > 0.0 && h < min_abs)
+            min_abs = h;
+        for (int64_t k = is->row[i]; k < is->row[i + 1]; k++) {
+            double a = fabs(is->w[k]);
+            sq += a * a;
+            if (a > 0.0 && a < min_abs)
+                min_abs = a;
+        }
+        if (sq > 0.0) {
+            rms_sum += sqrt(sq);
+            counted++;
+        }
+    }
+    if (!counted) {
+        *hot = *cold = 1.0;
+        return;
+    }
+    *hot = -log(hot_accept) / (2.0 * rms_sum / counted);
+    *cold = -log(cold_accept) / (2.0 * min_abs);
+    if (*cold < *hot)
+        *cold = *hot;
+}
+
 int nq__reached(double energy, const nq_solve_opts *o)
 {
     if (!o->has_target)

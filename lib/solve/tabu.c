@@ -39,24 +39,6 @@ static double max_row_sum(const nq_model *is)
     return best;
 }
 
-/* Smallest scale in {1, 2, 4} that makes every coefficient an integer
- * (models converted from integer QUBOs have quarter-integer couplings). */
-static double integer_scale(const nq_model *is)
-{
-    for (double s = 1.0; s <= 4.0; s *= 2.0) {
-        int ok = 1;
-        for (int32_t i = 0; ok && i < is->n; i++) {
-            double v = is->linear[i] * s;
-            ok = v == nearbyint(v);
-            for (int64_t k = is->row[i]; ok && k < is->row[i + 1]; k++)
-                ok = is->w[k] * s == nearbyint(is->w[k] * s);
-        }
-        if (ok)
-            return s;
-    }
-    return 0.0;
-}
-
 /* Real kernel: a grid of 2 span + 1 keys over the possible gains
  * [-row sum, +row sum]; about n keys per side keeps top buckets to a
  * vertex or two without long scans over empty ones. */
@@ -70,7 +52,7 @@ static int setup_kernel(tabu_plan *p)
 {
     double row_sum = max_row_sum(p->is);
     p->eps = 1e-12 * row_sum;
-    p->scale = integer_scale(p->is);
+    p->scale = nq__integer_scale(p->is, INFINITY);
     double span = row_sum * p->scale;
     double degree = p->n ? (double)p->is->nnz / p->n : 0.0;
     if (p->scale == 0.0 || span >= TABU_INT_GAIN_MAX || span > TABU_MAX_SPAN ||

@@ -37,16 +37,6 @@ typedef struct search {
     int done;
 } search;
 
-static void random_spins(int8_t *s, int32_t n, nq_rng *rng)
-{
-    uint64_t bits = 0;
-    for (int32_t i = 0; i < n; i++) {
-        if ((i & 63) == 0)
-            bits = nq_rng_u64(rng);
-        s[i] = (bits >> (i & 63)) & 1 ? 1 : -1;
-    }
-}
-
 /* Stop at the budget, and check the stop signals every p->poll moves. */
 static void tick(search *c)
 {
@@ -149,7 +139,7 @@ static void start(search *c)
 {
     tabu_work *w = c->w;
     w->rng = c->rng;
-    random_spins(w->s, c->p->n, c->rng);
+    nq__random_spins(w->s, c->p->n, c->rng);
     nq__tabu_load(w);
     c->e0 = nq_model_energy(c->p->is, w->s);
     c->next_poll = c->p->poll;
