@@ -10,20 +10,7 @@
 #include "nqba/clock.h"
 #include "nqba/solve.h"
 #include "rand_model.h"
-
-static double exact_min(const nq_model *m)
-{
-    nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    nq_solve_opts_default(&o);
-    o.solver = "exact";
-    o.threads = 2;
-    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
-    double e = r.energy;
-    nq_result_free(&r);
-    return e;
-}
+#include "solver_test.h"
 
 static void auto_opts(nq_solve_opts *o, uint64_t seed, int threads)
 {

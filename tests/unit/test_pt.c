@@ -12,23 +12,10 @@
 #include "nqba/io.h"
 #include "nqba/solve.h"
 #include "rand_model.h"
+#include "solver_test.h"
 
 /* White-box: the ladder's measured swap rates (lib/solve/pt_plan.h). */
 #include "../../lib/solve/pt_plan.h"
-
-static double exact_min(const nq_model *m)
-{
-    nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    nq_solve_opts_default(&o);
-    o.solver = "exact";
-    o.threads = 2;
-    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
-    double e = r.energy;
-    nq_result_free(&r);
-    return e;
-}
 
 static void pt_opts(nq_solve_opts *o, uint64_t seed, int threads)
 {
@@ -175,15 +162,6 @@ static void test_pt_all_zero_model(void **state)
     assert_true(r.energy == 4.5);
     nq_result_free(&r);
     nq_model_free(&m);
-}
-
-static void assert_same_result(const nq_result *a, const nq_result *b)
-{
-    assert_true(a->energy == b->energy);
-    assert_int_equal(a->reads, b->reads);
-    assert_int_equal(a->attempts, b->attempts);
-    assert_memory_equal(a->state, b->state, (size_t)a->n);
-    assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
 /* Same seed: same answer, run twice on one thread and on 2 or 3 threads;

@@ -8,20 +8,7 @@
 
 #include "nqba/solve.h"
 #include "rand_model.h"
-
-static double exact_min(const nq_model *m)
-{
-    nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    nq_solve_opts_default(&o);
-    o.solver = "exact";
-    o.threads = 2;
-    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
-    double e = r.energy;
-    nq_result_free(&r);
-    return e;
-}
+#include "solver_test.h"
 
 static void sa_opts(nq_solve_opts *o, uint64_t seed, int threads)
 {
@@ -62,14 +49,6 @@ static void run_sa(const nq_model *m, const nq_solve_opts *o, nq_result *r)
 {
     nq_err err;
     assert_int_equal(nq_solve(m, o, NULL, NULL, r, &err), 0);
-}
-
-static void assert_same_result(const nq_result *a, const nq_result *b)
-{
-    assert_true(a->energy == b->energy);
-    assert_int_equal(a->reads, b->reads);
-    assert_memory_equal(a->state, b->state, (size_t)a->n);
-    assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
 static void test_sa_deterministic_across_threads(void **state)

@@ -12,6 +12,7 @@
 #include "nqba/io.h"
 #include "nqba/solve.h"
 #include "rand_model.h"
+#include "solver_test.h"
 
 #define LANES 16 /* trajectories per read (SB_LANES) */
 
@@ -25,20 +26,6 @@
 #endif
 
 static const char *const VARIANTS[] = {"ballistic", "discrete"};
-
-static double exact_min(const nq_model *m)
-{
-    nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    nq_solve_opts_default(&o);
-    o.solver = "exact";
-    o.threads = 2;
-    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
-    double e = r.energy;
-    nq_result_free(&r);
-    return e;
-}
 
 static void sb_opts(nq_solve_opts *o, const char *variant, uint64_t seed, int threads)
 {
@@ -93,14 +80,6 @@ static void test_sb_reaches_exact_optimum(void **state)
             nq_model_free(&m);
         }
     }
-}
-
-static void assert_same_result(const nq_result *a, const nq_result *b)
-{
-    assert_true(a->energy == b->energy);
-    assert_int_equal(a->reads, b->reads);
-    assert_memory_equal(a->state, b->state, (size_t)a->n);
-    assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
 /* Same seed: same answer, run twice on one thread and on several threads. */

@@ -12,20 +12,7 @@
 #include "nqba/io.h"
 #include "nqba/solve.h"
 #include "rand_model.h"
-
-static double exact_min(const nq_model *m)
-{
-    nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    nq_solve_opts_default(&o);
-    o.solver = "exact";
-    o.threads = 2;
-    assert_int_equal(nq_solve(m, &o, NULL, NULL, &r, &err), 0);
-    double e = r.energy;
-    nq_result_free(&r);
-    return e;
-}
+#include "solver_test.h"
 
 static void tabu_opts(nq_solve_opts *o, uint64_t seed, int threads)
 {
@@ -187,14 +174,6 @@ static void test_tabu_no_couplings(void **state)
         nq_result_free(&r);
         nq_model_free(&m);
     }
-}
-
-static void assert_same_result(const nq_result *a, const nq_result *b)
-{
-    assert_true(a->energy == b->energy);
-    assert_int_equal(a->reads, b->reads);
-    assert_memory_equal(a->state, b->state, (size_t)a->n);
-    assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
 /* Same seed: same answer, on one thread twice and on two threads; the
