@@ -20,12 +20,13 @@ static inline double exact_min(const nq_model *m)
     return e;
 }
 
-/* Two runs that must agree to the bit: state, energy, reads, work. */
+/* Two runs that must agree to the bit: state, energy, reads. (Not the
+ * work: with a target, reads past the first hit that were already running
+ * on other threads still count their attempts.) */
 static inline void assert_same_result(const nq_result *a, const nq_result *b)
 {
     assert_true(a->energy == b->energy);
     assert_int_equal(a->reads, b->reads);
-    assert_int_equal(a->attempts, b->attempts);
     assert_memory_equal(a->state, b->state, (size_t)a->n);
     assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
