@@ -21,6 +21,11 @@
 
 #define L NQ__SA_LANES
 
+/* Vector values are passed between this file's static functions only, so
+ * the warning that their calling convention depends on the target's
+ * vector extensions (builds without -march=native) does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 typedef int16_t vh __attribute__((vector_size(2 * L)));
 typedef int32_t vi __attribute__((vector_size(4 * L)));
 typedef uint32_t vu __attribute__((vector_size(4 * L)));
@@ -111,9 +116,11 @@ static inline void spread(const sa_plan *p, vh *f, int32_t i, vh dv)
 }
 
 /* One Metropolis pass over all sites at acceptance factor c (exp(-c d) for
- * a flip against a field of d units); returns per lane the sum of g over
- * accepted flips (the energy falls by 2 g / scale per flip). */
-static vi sweep(const sa_plan *p, sab_work *w, float c, vrng *r)
+ * a flip against a field of d units); out = per lane the sum of g over
+ * accepted flips (the energy falls by 2 g / scale per flip). Vectors stay
+ * inside functions: passing them by value between functions would depend
+ * on the target's vector ABI. */
+static void sweep(const sa_plan *p, sab_work *w, float c, vrng *r, int32_t *out)
 {
     vh *s = w->s, *f = w->f;
     vi acc = {0};
@@ -136,11 +143,11 @@ static vi sweep(const sa_plan *p, sab_work *w, float c, vrng *r)
         s[i] = ns;
         spread(p, f, i, ns & m);
     }
-    return acc;
+    memcpy(out, &acc, sizeof acc);
 }
 
 /* Zero-temperature passes until no lane has a downhill flip left. */
-static vi descend(const sa_plan *p, sab_work *w)
+static void descend(const sa_plan *p, sab_work *w, int32_t *out)
 {
     vh *s = w->s, *f = w->f;
     vi acc = {0};
@@ -158,7 +165,7 @@ static vi descend(const sa_plan *p, sab_work *w)
             spread(p, f, i, ns & m);
         }
     }
-    return acc;
+    memcpy(out, &acc, sizeof acc);
 }
 
 static void start(const sa_plan *p, sab_work *w, nq_rng *lanes, int count)
@@ -201,12 +208,10 @@ static void keep_better(const sa_plan *p, sab_work *w, const int64_t *e, int64_t
         w->keep[i] = (w->s[i] & m) | (w->keep[i] & ~m);
 }
 
-static void add_energy(int64_t *e, vi acc)
+static void add_energy(int64_t *e, const int32_t *acc)
 {
-    int32_t a[L];
-    memcpy(a, &acc, sizeof a);
     for (int l = 0; l < L; l++)
-        e[l] -= 2 * (int64_t)a[l];
+        e[l] -= 2 * (int64_t)acc[l];
 }
 
 /* Sweeps between stop checks: about 1M site visits. */
@@ -225,14 +230,16 @@ int64_t nq__sa_batch_run(const void *plan, void *work, nq_rng *lanes, int count,
     start(p, w, lanes, count);
     vrng_seed(&r, lanes, count);
     int64_t e[L] = {0}, be[L] = {0};
-    int32_t t = 0, every = poll_every(p->n);
+    int32_t t = 0, every = poll_every(p->n), acc[L];
     while (t < p->sweeps) {
-        add_energy(e, sweep(p, w, (float)(2.0 * p->beta[t] / p->scale), &r));
+        sweep(p, w, (float)(2.0 * p->beta[t] / p->scale), &r, acc);
+        add_energy(e, acc);
         keep_better(p, w, e, be);
         if (++t % every == 0 && nq__should_stop(stop, read0))
             break;
     }
-    add_energy(e, descend(p, w));
+    descend(p, w, acc);
+    add_energy(e, acc);
     keep_better(p, w, e, be);
     const int16_t *k = (const int16_t *)w->keep;
     for (int l = 0; l < count; l++)
