@@ -34,8 +34,13 @@
 typedef struct nq_solve_opts {
     const char *solver; /* "auto" | "sa" | "tabu" | "pt" | "sb" | "exact"; NULL = "auto" */
     uint64_t seed;
-    int32_t reads;      /* sa: independent runs; 0 = default (32) */
-    int32_t sweeps;     /* sa: sweeps per read; 0 = default (1000) */
+    /* Independent runs; 0 = the solver's default (sa 32, tabu 4, pt 4,
+     * sb 4 reads of 16 trajectories). auto sets its own per task. */
+    int32_t reads;
+    /* Work per read; 0 = the solver's default: sa sweeps (1000), tabu
+     * flips in units of n (2000), pt sweeps of every replica (2000), sb
+     * time steps (1000). */
+    int32_t sweeps;
     int32_t threads;    /* 0 or 1 = one thread */
     double time_limit;  /* seconds; 0 = none */
     int has_target;     /* stop once a state with energy <= target is found */
@@ -72,9 +77,10 @@ typedef struct nq_result {
     double energy;          /* its energy, recomputed exactly */
     double elapsed;         /* seconds */
     double time_to_best;    /* seconds until the best state was first found */
-    int64_t reads;          /* reads completed (sa) */
+    int64_t reads;          /* reads completed (auto: solver runs completed) */
     double *read_energies;  /* best energy of each completed read, in read order */
-    int64_t attempts;       /* spin-update attempts (sa) or states visited (exact) */
+    int64_t attempts;       /* flip attempts (sa, pt), flips (tabu), spin updates
+                             * (sb: n per step per trajectory), states (exact) */
     int target_reached;
     int timed_out;
     int cancelled;
