@@ -31,4 +31,31 @@ static inline void assert_same_result(const nq_result *a, const nq_result *b)
     assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
+static inline int cancel_at_third(const nq_progress *p, void *user)
+{
+    const nq_solve_opts *o = user;
+    assert_true(p->fraction >= 0.0 && p->fraction <= 1.0);
+    assert_string_equal(p->solver, o->solver);
+    assert_true(p->done >= 1 && p->done <= 3);
+    return p->done >= 3;
+}
+
+/* 100 reads of o's solver on a 100-variable model, with a progress
+ * callback that checks each report and cancels at the third: the run ends
+ * cancelled with at least 3 and at most max_reads reads counted (a batch
+ * of reads under way when it cancelled completes). */
+static inline void check_progress_and_cancel(nq_solve_opts *o, int64_t max_reads)
+{
+    nq_model m;
+    nq_result r;
+    nq_err err;
+    rand_model(&m, NQ_ISING, 100, 0.1, 1, 8);
+    o->reads = 100;
+    assert_int_equal(nq_solve(&m, o, cancel_at_third, o, &r, &err), 0);
+    assert_true(r.cancelled);
+    assert_true(r.reads >= 3 && r.reads <= max_reads);
+    nq_result_free(&r);
+    nq_model_free(&m);
+}
+
 #endif

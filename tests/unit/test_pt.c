@@ -274,33 +274,14 @@ static void test_pt_time_limit(void **state)
     nq_model_free(&m);
 }
 
-static int count_and_cancel(const nq_progress *p, void *user)
-{
-    int *calls = user;
-    assert_true(p->fraction >= 0.0 && p->fraction <= 1.0);
-    assert_string_equal(p->solver, "pt");
-    return ++*calls >= 3;
-}
-
 static void test_pt_progress_and_cancel(void **state)
 {
     (void)state;
-    nq_model m;
-    rand_model(&m, NQ_ISING, 60, 0.1, 1, 8);
     nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    int calls = 0;
     pt_opts(&o, 1, 1);
-    o.reads = 100;
     o.sweeps = 20;
     o.replicas = 4;
-    assert_int_equal(nq_solve(&m, &o, count_and_cancel, &calls, &r, &err), 0);
-    assert_int_equal(calls, 3);
-    assert_true(r.cancelled);
-    assert_int_equal(r.reads, 3);
-    nq_result_free(&r);
-    nq_model_free(&m);
+    check_progress_and_cancel(&o, 3);
 }
 
 /* Antiferromagnet on an L x L torus: its ordering transition makes a

@@ -131,34 +131,15 @@ static void test_sa_time_limit(void **state)
     nq_model_free(&m);
 }
 
-static int count_and_cancel(const nq_progress *p, void *user)
-{
-    int *calls = user;
-    assert_true(p->fraction >= 0.0 && p->fraction <= 1.0);
-    assert_string_equal(p->solver, "sa");
-    return ++*calls >= 3;
-}
-
 static void test_sa_progress_and_cancel(void **state)
 {
     (void)state;
-    nq_model m;
-    rand_model(&m, NQ_ISING, 100, 0.1, 1, 8);
     nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    int calls = 0;
     sa_opts(&o, 1, 1);
-    o.reads = 100;
     o.sweeps = 50;
-    assert_int_equal(nq_solve(&m, &o, count_and_cancel, &calls, &r, &err), 0);
-    assert_int_equal(calls, 3);
-    assert_true(r.cancelled);
     /* Reads run 16 at a time: the batch under way when the callback
      * cancelled completes, nothing after it starts. */
-    assert_true(r.reads >= 3 && r.reads <= 16);
-    nq_result_free(&r);
-    nq_model_free(&m);
+    check_progress_and_cancel(&o, 16);
 }
 
 /* Read k's result depends on its own stream only, not on which reads

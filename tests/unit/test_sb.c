@@ -205,32 +205,13 @@ static void test_sb_time_limit_dense(void **state)
     nq_model_free(&m);
 }
 
-static int count_and_cancel(const nq_progress *p, void *user)
-{
-    int *calls = user;
-    assert_true(p->fraction >= 0.0 && p->fraction <= 1.0);
-    assert_string_equal(p->solver, "sb");
-    return ++*calls >= 3;
-}
-
 static void test_sb_progress_and_cancel(void **state)
 {
     (void)state;
-    nq_model m;
-    rand_model(&m, NQ_ISING, 100, 0.1, 1, 8);
     nq_solve_opts o;
-    nq_result r;
-    nq_err err;
-    int calls = 0;
     sb_opts(&o, NULL, 1, 1);
-    o.reads = 100;
     o.sweeps = 50;
-    assert_int_equal(nq_solve(&m, &o, count_and_cancel, &calls, &r, &err), 0);
-    assert_int_equal(calls, 3);
-    assert_true(r.cancelled);
-    assert_int_equal(r.reads, 3);
-    nq_result_free(&r);
-    nq_model_free(&m);
+    check_progress_and_cancel(&o, 3);
 }
 
 static void build(nq_builder *b, nq_vartype type, int32_t n)
