@@ -31,6 +31,38 @@ static inline void assert_same_result(const nq_result *a, const nq_result *b)
     assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
 }
 
+/* A reachable target on a 22-variable model (optimum by exact search,
+ * *opt): 5000 reads stop at the first read k that reaches it, the answer
+ * is the best of reads 0..k (none before k reached it), and a run on
+ * `threads` threads gives the same answer. *a is the one-thread result,
+ * for the caller's own checks and to free. */
+static inline void check_target_across_reads(nq_solve_opts *o, int threads, nq_result *a,
+                                             double *opt)
+{
+    nq_model m;
+    nq_result b;
+    nq_err err;
+    rand_model(&m, NQ_ISING, 22, 0.4, 1, 77);
+    *opt = exact_min(&m);
+    o->reads = 5000;
+    o->has_target = 1;
+    o->target = *opt;
+    o->threads = 1;
+    assert_int_equal(nq_solve(&m, o, NULL, NULL, a, &err), 0);
+    o->threads = threads;
+    assert_int_equal(nq_solve(&m, o, NULL, NULL, &b, &err), 0);
+    assert_true(a->target_reached && b.target_reached);
+    assert_false(a->timed_out);
+    assert_true(near(a->energy, *opt));
+    assert_true(a->reads < 5000);
+    assert_true(a->read_energies[a->reads - 1] <= *opt + 1e-9);
+    for (int64_t k = 0; k + 1 < a->reads; k++)
+        assert_true(a->read_energies[k] > *opt + 1e-9);
+    assert_same_result(a, &b);
+    nq_result_free(&b);
+    nq_model_free(&m);
+}
+
 static inline int cancel_at_third(const nq_progress *p, void *user)
 {
     const nq_solve_opts *o = user;

@@ -87,29 +87,13 @@ static void test_sa_deterministic_across_threads(void **state)
 static void test_sa_target_stops_early(void **state)
 {
     (void)state;
-    nq_model m;
-    rand_model(&m, NQ_ISING, 22, 0.4, 1, 77);
-    double opt = exact_min(&m);
     nq_solve_opts o;
-    nq_result a, b;
+    nq_result a;
+    double opt;
     sa_opts(&o, 9, 1);
-    o.reads = 5000;
     o.sweeps = 100;
-    o.has_target = 1;
-    o.target = opt;
-    run_sa(&m, &o, &a);
-    o.threads = 3;
-    run_sa(&m, &o, &b);
-    assert_true(a.target_reached && b.target_reached);
-    assert_true(near(a.energy, opt));
-    assert_true(a.reads < 5000);
-    assert_true(a.read_energies[a.reads - 1] <= opt + 1e-9);
-    for (int64_t k = 0; k + 1 < a.reads; k++)
-        assert_true(a.read_energies[k] > opt + 1e-9);
-    assert_same_result(&a, &b);
+    check_target_across_reads(&o, 3, &a, &opt);
     nq_result_free(&a);
-    nq_result_free(&b);
-    nq_model_free(&m);
 }
 
 static void test_sa_time_limit(void **state)
