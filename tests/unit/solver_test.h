@@ -3,6 +3,8 @@
 #ifndef NQ_TEST_SOLVER_TEST_H
 #define NQ_TEST_SOLVER_TEST_H
 
+#include <string.h>
+
 #include "nqba/solve.h"
 
 /* Minimum energy by the exact solver on two threads. */
@@ -29,6 +31,41 @@ static inline void assert_same_result(const nq_result *a, const nq_result *b)
     assert_int_equal(a->reads, b->reads);
     assert_memory_equal(a->state, b->state, (size_t)a->n);
     assert_memory_equal(a->read_energies, b->read_energies, (size_t)a->reads * sizeof(double));
+}
+
+/* o's solver on a 300-variable random model (Ising with integer weights,
+ * or QUBO with real ones), run on one thread twice and on `threads`
+ * threads: the same answer each time, the same work on any thread count,
+ * and no read below the answer. With check_seed, another seed must give
+ * other read energies. *a is the one-thread result, for the caller's
+ * checks of the work done and to free. */
+static inline void check_deterministic(nq_solve_opts *o, int ising, int threads, int check_seed,
+                                       nq_result *a)
+{
+    nq_model m;
+    nq_result b, c;
+    nq_err err;
+    rand_model(&m, ising ? NQ_ISING : NQ_QUBO, 300, 0.03, ising, 42);
+    o->threads = 1;
+    assert_int_equal(nq_solve(&m, o, NULL, NULL, a, &err), 0);
+    assert_int_equal(nq_solve(&m, o, NULL, NULL, &b, &err), 0);
+    o->threads = threads;
+    assert_int_equal(nq_solve(&m, o, NULL, NULL, &c, &err), 0);
+    assert_same_result(a, &b);
+    assert_same_result(a, &c);
+    assert_int_equal(c.attempts, a->attempts);
+    for (int64_t k = 0; k < a->reads; k++)
+        assert_true(a->read_energies[k] >= a->energy || near(a->read_energies[k], a->energy));
+    nq_result_free(&b);
+    nq_result_free(&c);
+    if (check_seed) {
+        o->seed++;
+        assert_int_equal(nq_solve(&m, o, NULL, NULL, &b, &err), 0);
+        assert_true(memcmp(a->read_energies, b.read_energies,
+                           (size_t)a->reads * sizeof(double)) != 0);
+        nq_result_free(&b);
+    }
+    nq_model_free(&m);
 }
 
 /* A reachable target on a 22-variable model (optimum by exact search,

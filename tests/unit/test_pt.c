@@ -170,29 +170,15 @@ static void test_pt_deterministic(void **state)
 {
     (void)state;
     for (int kind = 0; kind < 2; kind++) {
-        nq_model m;
-        rand_model(&m, kind ? NQ_ISING : NQ_QUBO, 300, 0.03, kind, 42);
         nq_solve_opts o;
-        nq_result a, b, c, d;
+        nq_result a;
         pt_opts(&o, 12345, 1);
         o.reads = 5;
         o.sweeps = 60;
         o.replicas = 8;
-        run_pt(&m, &o, &a);
-        run_pt(&m, &o, &b);
-        o.threads = 2 + kind;
-        run_pt(&m, &o, &c);
-        assert_same_result(&a, &b);
-        assert_same_result(&a, &c);
+        check_deterministic(&o, kind, 2 + kind, 1, &a);
         assert_int_equal(a.attempts, 5LL * 8 * 300 * 60);
-        o.seed = 12346;
-        run_pt(&m, &o, &d);
-        assert_true(memcmp(a.read_energies, d.read_energies, 5 * sizeof(double)) != 0);
         nq_result_free(&a);
-        nq_result_free(&b);
-        nq_result_free(&c);
-        nq_result_free(&d);
-        nq_model_free(&m);
     }
 }
 

@@ -87,35 +87,26 @@ static void test_sb_deterministic(void **state)
 {
     (void)state;
     for (int v = 0; v < 2; v++) {
-        nq_model m;
-        rand_model(&m, v ? NQ_ISING : NQ_QUBO, 300, 0.03, v, 42);
         nq_solve_opts o;
-        nq_result a, b, c, d, b2;
+        nq_result a, b, d;
         sb_opts(&o, VARIANTS[v], 12345, 1);
         o.reads = 4;
         o.sweeps = 100;
-        run_sb(&m, &o, &a);
-        run_sb(&m, &o, &b);
-        o.threads = 3;
-        run_sb(&m, &o, &c);
-        assert_same_result(&a, &b);
-        assert_same_result(&a, &c);
+        check_deterministic(&o, v, 3, 0, &a);
         /* attempts = steps x variables x trajectories */
         assert_int_equal(a.attempts, (int64_t)4 * 100 * 300 * LANES);
-        assert_int_equal(c.attempts, a.attempts);
         /* Another seed starts elsewhere (one step: the random start shows). */
+        nq_model m;
+        rand_model(&m, v ? NQ_ISING : NQ_QUBO, 300, 0.03, v, 42);
+        o.threads = 1;
         o.sweeps = 1;
-        run_sb(&m, &o, &b2);
+        run_sb(&m, &o, &b);
         o.seed = 12346;
         run_sb(&m, &o, &d);
-        assert_true(memcmp(b2.read_energies, d.read_energies, 4 * sizeof(double)) != 0);
-        for (int64_t k = 0; k < a.reads; k++)
-            assert_true(a.read_energies[k] >= a.energy || near(a.read_energies[k], a.energy));
+        assert_true(memcmp(b.read_energies, d.read_energies, 4 * sizeof(double)) != 0);
         nq_result_free(&a);
         nq_result_free(&b);
-        nq_result_free(&c);
         nq_result_free(&d);
-        nq_result_free(&b2);
         nq_model_free(&m);
     }
 }
