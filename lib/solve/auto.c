@@ -99,8 +99,13 @@ static int forward_progress(const nq_progress *p, void *user)
     pthread_mutex_lock(&x->lock);
     double best = fmin(p->best_energy, x->best_task >= 0 ? x->best_energy : INFINITY);
     double el = nq_clock_s() - x->t0;
-    double frac = x->o->time_limit > 0.0 ? fmin(1.0, el / x->o->time_limit) : 0.0;
-    nq_progress pr = {"auto", best, el, frac, x->tasks, 0};
+    /* Without a limit the work is bounded by AUTO_FREE_CYCLES cycles per
+     * thread; threads that stop early make the run end sooner. */
+    int64_t planned = (int64_t)AUTO_FREE_CYCLES * ((CYCLE_LEN + x->threads - 1) / x->threads) *
+                      x->threads;
+    double frac = x->o->time_limit > 0.0 ? fmin(1.0, el / x->o->time_limit)
+                                         : fmin(1.0, (double)x->tasks / (double)planned);
+    nq_progress pr = {"auto", best, el, frac, x->tasks, x->o->time_limit > 0.0 ? 0 : planned};
     if (x->cb && x->cb(&pr, x->user)) {
         x->cancelled = 1;
         atomic_store(&x->stop, 1);

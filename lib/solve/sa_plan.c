@@ -42,9 +42,8 @@ static int fill_schedule(sa_plan *p, const nq_solve_opts *o)
 
 /* Flipping a spin whose field opposes it by d scaled units raises the
  * energy by 2 d / scale. */
-static int fill_tables(sa_plan *p)
+static int fill_tables(sa_plan *p, int32_t dmax)
 {
-    int32_t dmax = nq__max_field(p->is, p->h_int, p->w2_int);
     double bmin = p->beta[0] < p->beta[p->sweeps - 1] ? p->beta[0] : p->beta[p->sweeps - 1];
     double hot_cut = 32.0 * log(2.0) * p->scale / (2.0 * bmin);
     int32_t span = hot_cut < dmax ? (int32_t)hot_cut + 1 : dmax;
@@ -61,11 +60,11 @@ static int fill_tables(sa_plan *p)
 }
 
 /* int16 copies of the integer coefficients when every field fits. */
-static int setup_lanes(sa_plan *p, int64_t reads)
+static int setup_lanes(sa_plan *p, int64_t reads, int32_t dmax)
 {
     /* With few reads most lanes would be padding, and on dense models a
      * padded batch costs more than the scalar kernel's reads. */
-    if (reads < NQ__SA_LANES / 2 || p->n > NQ__SA_LANE_MAX_VARS || nq__max_field(p->is, p->h_int, p->w2_int) > NQ__SA_LANE_FIELD_MAX)
+    if (reads < NQ__SA_LANES / 2 || p->n > NQ__SA_LANE_MAX_VARS || dmax > NQ__SA_LANE_FIELD_MAX)
         return NQ_OK;
     p->h_h = malloc(((size_t)p->n + 1) * sizeof *p->h_h);
     p->w2_h = malloc(((size_t)p->is->nnz + 1) * sizeof *p->w2_h);
@@ -92,10 +91,11 @@ static int setup_integer(sa_plan *p, int64_t reads)
         p->h_int[i] = (int32_t)(p->is->linear[i] * p->scale);
     for (int64_t k = 0; k < p->is->nnz; k++)
         p->w2_int[k] = (int32_t)(2.0 * p->is->w[k] * p->scale);
-    int rc = setup_lanes(p, reads);
+    int32_t dmax = nq__max_field(p->is, p->h_int, p->w2_int);
+    int rc = setup_lanes(p, reads, dmax);
     if (rc || p->lanes)
         return rc;
-    rc = fill_tables(p);
+    rc = fill_tables(p, dmax);
     if (rc < 0)
         return rc;
     p->integer = rc == 0;
