@@ -7,6 +7,7 @@ PACKAGES=(
   gcc make cmake ninja-build pkg-config git
   clang libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
   libjansson-dev                # JSON
+  libglpk-dev                   # GLPK: MPS/LP reading and the exact MILP solver
   libcmocka-dev                 # unit tests
 )
 

@@ -87,6 +87,9 @@ typedef struct nq_cqm {
     nq_cqm_con *cons;
     int32_t n_cons, cap_cons;
     int64_t n_terms;     /* all terms added so far (limit check) */
+    int32_t *name_slots; /* private: open-addressing index of variable names */
+    int32_t n_slots;     /* private: power of two, 0 until the first variable */
+    int finished;        /* private: nonzero after nq_cqm_finish, until the next change */
 } nq_cqm;
 
 /* ---- building ---------------------------------------------------------- */

@@ -1,0 +1,10 @@
+/* cqm_internal.h - shared by the constrained-model files in lib/solve. */
+#ifndef NQBA_CQM_INTERNAL_H
+#define NQBA_CQM_INTERNAL_H
+
+#include "nqba/cqm.h"
+
+/* Violation of lhs (sense) rhs, zero within the tolerance. */
+double nq__cqm_violation(nq_cqm_sense sense, double lhs, double rhs);
+
+#endif
