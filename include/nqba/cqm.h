@@ -89,6 +89,8 @@ typedef struct nq_cqm {
     int64_t n_terms;     /* all terms added so far (limit check) */
     int32_t *name_slots; /* private: open-addressing index of variable names */
     int32_t n_slots;     /* private: power of two, 0 until the first variable */
+    int32_t *con_slots;  /* private: the same for constraint names */
+    int32_t n_con_slots; /* private */
     int finished;        /* private: nonzero after nq_cqm_finish, until the next change */
 } nq_cqm;
 

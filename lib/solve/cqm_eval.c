@@ -152,8 +152,9 @@ static int copy_parts(const nq_cqm *m, nq_cqm *o)
     o->groups = calloc((size_t)(m->n_groups ? m->n_groups : 1), sizeof *o->groups);
     o->cons = calloc((size_t)(m->n_cons ? m->n_cons : 1), sizeof *o->cons);
     o->name_slots = dup_mem(m->name_slots, (size_t)m->n_slots * sizeof *m->name_slots);
+    o->con_slots = dup_mem(m->con_slots, (size_t)m->n_con_slots * sizeof *m->con_slots);
     if (!o->vars || !o->atom_var || !o->atom_opt || !o->groups || !o->cons ||
-        (m->n_slots && !o->name_slots))
+        (m->n_slots && !o->name_slots) || (m->n_con_slots && !o->con_slots))
         return NQ_ENOMEM;
     o->cap_vars = m->n_vars ? m->n_vars : 1;
     o->cap_atoms = (int32_t)na;
@@ -191,6 +192,7 @@ int nq_cqm_copy(const nq_cqm *m, nq_cqm *out, nq_err *err)
     o.offset = m->offset;
     o.n_terms = m->n_terms;
     o.n_slots = m->n_slots;
+    o.n_con_slots = m->n_con_slots;
     o.finished = m->finished;
     if (copy_parts(m, &o)) {
         nq_cqm_free(&o);

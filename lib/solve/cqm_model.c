@@ -68,6 +68,7 @@ void nq_cqm_free(nq_cqm *m)
     }
     free(m->cons);
     free(m->name_slots);
+    free(m->con_slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -81,51 +82,62 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-static int32_t slot_find(const nq_cqm *m, const char *name)
+/* Name of entry i of a table: variables or constraints. */
+static const char *entry_name(const nq_cqm *m, int cons, int32_t i)
 {
-    if (!m->n_slots)
+    return cons ? m->cons[i].name : m->vars[i].name;
+}
+
+static int32_t slot_find(const nq_cqm *m, int cons, const char *name)
+{
+    const int32_t *slots = cons ? m->con_slots : m->name_slots;
+    int32_t n = cons ? m->n_con_slots : m->n_slots;
+    if (!n)
         return -1;
-    uint32_t mask = (uint32_t)m->n_slots - 1;
+    uint32_t mask = (uint32_t)n - 1;
     for (uint32_t s = (uint32_t)hash_str(name) & mask;; s = (s + 1) & mask) {
-        int32_t v = m->name_slots[s];
+        int32_t v = slots[s];
         if (v < 0)
             return -1;
-        if (strcmp(m->vars[v].name, name) == 0)
+        if (strcmp(entry_name(m, cons, v), name) == 0)
             return v;
     }
 }
 
-static void slot_insert(nq_cqm *m, int32_t v)
+static void slot_insert(nq_cqm *m, int cons, int32_t v)
 {
-    uint32_t mask = (uint32_t)m->n_slots - 1;
-    uint32_t s = (uint32_t)hash_str(m->vars[v].name) & mask;
-    while (m->name_slots[s] >= 0)
+    int32_t *slots = cons ? m->con_slots : m->name_slots;
+    uint32_t mask = (uint32_t)(cons ? m->n_con_slots : m->n_slots) - 1;
+    uint32_t s = (uint32_t)hash_str(entry_name(m, cons, v)) & mask;
+    while (slots[s] >= 0)
         s = (s + 1) & mask;
-    m->name_slots[s] = v;
+    slots[s] = v;
 }
 
-/* Keep the table at most half full, so probes stay short. */
-static int slots_reserve(nq_cqm *m, int32_t n_vars)
+/* Keep a table at most half full, so probes stay short. */
+static int slots_reserve(nq_cqm *m, int cons, int32_t count)
 {
-    if ((int64_t)n_vars * 2 <= m->n_slots)
+    int32_t **slots = cons ? &m->con_slots : &m->name_slots;
+    int32_t *n = cons ? &m->n_con_slots : &m->n_slots;
+    if ((int64_t)count * 2 <= *n)
         return 0;
-    int32_t ns = m->n_slots ? m->n_slots : 64;
-    while ((int64_t)n_vars * 2 > ns)
+    int32_t ns = *n ? *n : 64;
+    while ((int64_t)count * 2 > ns)
         ns *= 2;
-    int32_t *slots = malloc((size_t)ns * sizeof *slots);
-    if (!slots)
+    int32_t *t = malloc((size_t)ns * sizeof *t);
+    if (!t)
         return NQ_ENOMEM;
-    free(m->name_slots);
-    m->name_slots = slots;
-    m->n_slots = ns;
-    for (int32_t s = 0; s < ns; s++)
-        slots[s] = -1;
-    for (int32_t v = 0; v < m->n_vars; v++)
-        slot_insert(m, v);
+    free(*slots);
+    *slots = t;
+    *n = ns;
+    for (int32_t i = 0; i < ns; i++)
+        t[i] = -1;
+    for (int32_t i = 0; i < count - 1; i++)
+        slot_insert(m, cons, i);
     return 0;
 }
 
-int32_t nq_cqm_find_var(const nq_cqm *m, const char *name) { return slot_find(m, name); }
+int32_t nq_cqm_find_var(const nq_cqm *m, const char *name) { return slot_find(m, 0, name); }
 
 /* ---- variables --------------------------------------------------------------- */
 
@@ -149,10 +161,10 @@ static int new_var(nq_cqm *m, const char *name, int32_t atoms, nq_err *err)
     if ((int64_t)m->n_atoms + atoms > NQ_CQM_MAX_ATOMS)
         return nq_err_set(err, NQ_ELIMIT, NULL, "more than %d variables and options",
                           NQ_CQM_MAX_ATOMS);
-    if (slot_find(m, name) >= 0)
+    if (slot_find(m, 0, name) >= 0)
         return nq_err_set(err, NQ_EINVAL, NULL, "duplicate variable name '%s'", name);
     if (grow((void **)&m->vars, &m->cap_vars, m->n_vars + 1, sizeof *m->vars) ||
-        slots_reserve(m, m->n_vars + 1))
+        slots_reserve(m, 0, m->n_vars + 1))
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     /* Both atom arrays share cap_atoms: grow the first on a copy of it. */
     int32_t cap = m->cap_atoms;
@@ -169,7 +181,7 @@ static int new_var(nq_cqm *m, const char *name, int32_t atoms, nq_err *err)
         m->atom_var[m->n_atoms + k] = m->n_vars;
         m->atom_opt[m->n_atoms + k] = -1;
     }
-    slot_insert(m, m->n_vars);
+    slot_insert(m, 0, m->n_vars);
     m->n_atoms += atoms;
     m->finished = 0;
     return m->n_vars++;
@@ -272,7 +284,7 @@ int nq_cqm_atom(const nq_cqm *m, const char *ref, nq_err *err)
                           (int)(len > 64 ? 64 : len), ref);
     memcpy(name, ref, len);
     name[len] = 0;
-    int32_t v = slot_find(m, name);
+    int32_t v = slot_find(m, 0, name);
     if (v < 0)
         return nq_err_set(err, NQ_ENOTFOUND, NULL, "unknown variable '%s'", name);
     const nq_cqm_var *var = &m->vars[v];
@@ -367,7 +379,7 @@ int nq_cqm_add_group(nq_cqm *m, const char *name, nq_err *err)
     for (int32_t g = 0; g < m->n_groups; g++)
         if (strcmp(m->groups[g].name, name) == 0)
             return nq_err_set(err, NQ_EINVAL, NULL, "duplicate group name '%s'", name);
-    if (m->n_groups >= NQ_CQM_MAX_GROUPS)
+    if (m->n_groups >= NQ_CQM_MAX_GROUPS + 1) /* the default group is not counted */
         return nq_err_set(err, NQ_ELIMIT, NULL, "more than %d groups", NQ_CQM_MAX_GROUPS);
     if (grow((void **)&m->groups, &m->cap_groups, m->n_groups + 1, sizeof *m->groups))
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
@@ -444,7 +456,8 @@ int nq_cqm_add_constraint(nq_cqm *m, const char *name, nq_cqm_sense sense, doubl
                           NQ_CQM_MAX_CONSTRAINTS);
     if (nq_cqm_find_con(m, name) >= 0)
         return nq_err_set(err, NQ_EINVAL, NULL, "duplicate constraint name '%s'", name);
-    if (grow((void **)&m->cons, &m->cap_cons, m->n_cons + 1, sizeof *m->cons))
+    if (grow((void **)&m->cons, &m->cap_cons, m->n_cons + 1, sizeof *m->cons) ||
+        slots_reserve(m, 1, m->n_cons + 1))
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     nq_cqm_con *c = &m->cons[m->n_cons];
     memset(c, 0, sizeof *c);
@@ -456,16 +469,13 @@ int nq_cqm_add_constraint(nq_cqm *m, const char *name, nq_cqm_sense sense, doubl
     c->hard = hard || weight < 0;
     c->weight = c->hard ? 0 : weight;
     m->finished = 0;
+    slot_insert(m, 1, m->n_cons);
     return m->n_cons++;
 }
 
 int32_t nq_cqm_find_con(const nq_cqm *m, const char *name)
 {
-    /* Linear: constraints are looked up by name only while parsing rules. */
-    for (int32_t c = 0; c < m->n_cons; c++)
-        if (strcmp(m->cons[c].name, name) == 0)
-            return c;
-    return -1;
+    return slot_find(m, 1, name);
 }
 
 static int con_of(nq_cqm *m, int32_t con, nq_err *err)

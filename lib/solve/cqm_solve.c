@@ -72,7 +72,10 @@ static int run_native(run *r, double deadline, const int64_t *start)
     nq__cqm_search_out out = { .least = r->sout.least };
     so.deadline = deadline;
     so.start = start;
-    so.stall_restarts = STALL_RESTARTS;
+    /* With a stated time limit the search uses all of it; without one it
+     * stops on stagnation (capped at the default second), which keeps
+     * small models fast and answers reproducible. */
+    so.stall_restarts = r->o->time_limit > 0 ? 0 : STALL_RESTARTS;
     double before = r->pool.n ? r->pool.score[0] : INFINITY;
     int rc = nq__cqm_search(&r->ix, &so, &r->pool, &out);
     if (r->pool.n && r->pool.score[0] < before)
