@@ -24,7 +24,7 @@ test: deps
 	@bash scripts/test.sh
 
 bench: build
-	@bash scripts/bench.sh $(SHARED)
+	@bash scripts/bench.sh $(SHARED) $(BENCH)
 
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_machine.h"
 #include "nqba/clock.h"
 #include "nqba/io.h"
 #include "nqba/rng.h"
@@ -254,24 +255,6 @@ static int dense_case(const bench_cfg *cfg, const nq_model *m, const char *solve
     return 0;
 }
 
-static void machine(char *buf, size_t cap)
-{
-    char model[256] = "unknown CPU", line[512];
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-            snprintf(model, sizeof model, "%s", strchr(line, ':') + 2);
-            model[strcspn(model, "\n")] = 0;
-            break;
-        }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    uname(&u);
-    snprintf(buf, cap, "%s, %ld online cores, Linux %s", model, sysconf(_SC_NPROCESSORS_ONLN),
-             u.release);
-}
-
 static const char *fmt_s(char *buf, size_t cap, double v)
 {
     if (isinf(v))
@@ -384,7 +367,7 @@ static void write_report(FILE *f, const bench_cfg *cfg, const results *R, const 
     char mach[512], date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&now));
-    machine(mach, sizeof mach);
+    bench_machine(mach, sizeof mach);
     fprintf(f, "## Engine on Gset Max-Cut\n\n");
     fprintf(f, "Command: `make bench` (`%s`), nqba %s, %s.\nMachine: %s. Times in the solver "
                "tables are CPU seconds on one thread; auto times are wall seconds.\n",

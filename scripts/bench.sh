@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
-# Run the engine benchmark and put its table into docs/BENCHMARKS.md
+# Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
+shift || true
 doc=docs/BENCHMARKS.md
-section=$(mktemp)
-./build/bench_engine --gset "$shared/data/gset" --out "$section"
-begin='<!-- bench:engine -->'
-end='<!-- /bench:engine -->'
 [ -f "$doc" ] || printf '# Benchmarks\n\nProduced by `make bench`.\n' >"$doc"
-if ! grep -qF "$begin" "$doc"; then printf '\n%s\n%s\n' "$begin" "$end" >>"$doc"; fi
-awk -v b="$begin" -v e="$end" -v f="$section" '
-    $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
-    $0 == e { skip = 0 }
-    !skip { print }' "$doc" >"$doc.tmp"
-mv "$doc.tmp" "$doc"
-rm -f "$section"
+
+# replace_section NAME FILE: put FILE between <!-- bench:NAME --> markers.
+replace_section() {
+    local begin="<!-- bench:$1 -->" end="<!-- /bench:$1 -->"
+    if ! grep -qF "$begin" "$doc"; then printf '\n%s\n%s\n' "$begin" "$end" >>"$doc"; fi
+    awk -v b="$begin" -v e="$end" -v f="$2" '
+        $0 == b { print; while ((getline l < f) > 0) print l; skip = 1; next }
+        $0 == e { skip = 0 }
+        !skip { print }' "$doc" >"$doc.tmp"
+    mv "$doc.tmp" "$doc"
+}
+
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm)
+for s in "${sections[@]}"; do
+    out=$(mktemp)
+    case "$s" in
+    engine) ./build/bench_engine --gset "$shared/data/gset" --out "$out" ;;
+    cqm) ./build/bench_cqm --out "$out" ;;
+    *) echo "bench.sh: unknown section $s" >&2; exit 2 ;;
+    esac
+    replace_section "$s" "$out"
+    rm -f "$out"
+done
 cat "$doc"
