@@ -184,7 +184,6 @@ typedef struct nq_cqm_opts {
     uint64_t seed;
     double time_limit;        /* seconds; 0 = default 1 s */
     int32_t alternatives;     /* distinct feasible alternatives to return (0..100) */
-    int32_t threads;          /* 0/1 = one */
     int64_t max_iterations;   /* native search moves; 0 = until stagnation or time */
     const atomic_int *cancel_flag;
 } nq_cqm_opts;
