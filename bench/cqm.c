@@ -253,15 +253,8 @@ int main(int argc, char **argv)
                         "[--milp-limit S] [--family knapsack,mkp,...] [--out FILE.md]\n");
         return 2;
     }
-    char cmdline[1024] = "build/bench_cqm";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out")) {
-            i++; /* where the report goes is not part of what it measured */
-            continue;
-        }
-        size_t len = strlen(cmdline);
-        snprintf(cmdline + len, sizeof cmdline - len, " %s", argv[i]);
-    }
+    char cmdline[1024];
+    bench_cmdline(cmdline, sizeof cmdline, "build/bench_cqm", argc, argv);
     inst *R = calloc((size_t)FAM_COUNT * MAX_SIZES * MAX_SEEDS, sizeof *R);
     int nr = 0;
     for (int fam = 0; R && fam < FAM_COUNT; fam++)

@@ -499,15 +499,8 @@ int main(int argc, char **argv)
                         "[--auto-limit S] [--auto-threads N] [--no-auto] [--solvers a,b]\n");
         return 2;
     }
-    char cmdline[1024] = "build/bench_engine";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--out")) {
-            i++; /* where the report goes is not part of what it measured */
-            continue;
-        }
-        size_t len = strlen(cmdline);
-        snprintf(cmdline + len, sizeof cmdline - len, " %s", argv[i]);
-    }
+    char cmdline[1024];
+    bench_cmdline(cmdline, sizeof cmdline, "build/bench_engine", argc, argv);
     results *R = calloc(1, sizeof *R);
     if (!R || run_all(&cfg, R))
         return free(R), 1;
