@@ -19,6 +19,8 @@ run: build
 	./build/nqba solve examples/maxcut_small.txt
 	@echo
 	./build/nqba solve examples/qubo_small.json --solver exact
+	@echo
+	./build/nqba decide examples/decisions/warehouse_site.json
 
 test: deps
 	@bash scripts/test.sh

@@ -7,7 +7,12 @@
 #ifndef NQBA_CLI_H
 #define NQBA_CLI_H
 
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "nqba/buf.h"
+#include "nqba/err.h"
 
 /* Exit statuses shared by every subcommand. */
 enum {
@@ -22,5 +27,33 @@ typedef void (*cli_usage_fn)(FILE *out);
 /* nqba solve FILE [options] */
 int cli_solve_run(int argc, char **argv);
 void cli_solve_usage(FILE *out);
+
+/* nqba decide FILE [options] */
+int cli_decide_run(int argc, char **argv);
+void cli_decide_usage(FILE *out);
+/* The readable summary of a decision's answer document (cmd_decide_text.c). */
+void cli_decide_print_text(const json_t *answer, FILE *out);
+
+/* ---- shared by the subcommands (cli_common.c) ---- */
+
+/* Option values: the whole text must be the value, or the message
+ * "nqba CMD: OPT: expected EXPECTED, got 'V'" is printed and
+ * CLI_EXIT_USAGE returned. */
+int cli_bad_value(const char *cmd, const char *opt, const char *expected, const char *got);
+int cli_parse_i32(const char *cmd, const char *opt, const char *v, int32_t lo, int32_t hi,
+                  int32_t *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *v, uint64_t max, uint64_t *out);
+int cli_parse_number(const char *cmd, const char *opt, const char *v, const char *expected,
+                     double *out);
+
+/* Exit status for a library error: the input's fault (2) or ours (1). */
+int cli_exit_for(int code);
+/* Read path ("-": standard input) into out, whose max is the size limit;
+ * source names the input in messages. Returns 0 or an exit status after
+ * printing why. */
+int cli_read_input(const char *path, const char *source, nq_buf *out);
+/* "nqba: SOURCE: WHERE: MESSAGE", without repeating SOURCE when the error's
+ * location already starts with it ("file:line"). */
+void cli_print_input_error(const char *source, const nq_err *err);
 
 #endif

@@ -5,7 +5,6 @@
  * parse from memory), draws the progress bar, and writes the answer. Every
  * option is checked strictly so that a typo never silently runs something
  * other than what was asked. */
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -13,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -92,53 +90,7 @@ void cli_solve_usage(FILE *out)
 
 static int bad_value(const char *opt, const char *expected, const char *got)
 {
-    fprintf(stderr, "nqba solve: %s: expected %s, got '%s'\n", opt, expected, got);
-    return CLI_EXIT_USAGE;
-}
-
-/* strtoll alone accepts leading blanks and stops at junk; both would let a
- * typo through, so the whole text must be a plain decimal integer. */
-static int parse_i32(const char *opt, const char *v, int32_t lo, int32_t hi, int32_t *out)
-{
-    char expected[64];
-    snprintf(expected, sizeof expected, "an integer in %" PRId32 "..%" PRId32, lo, hi);
-    if (!(v[0] == '-' || v[0] == '+' || (v[0] >= '0' && v[0] <= '9')))
-        return bad_value(opt, expected, v);
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end || errno == ERANGE || x < lo || x > hi)
-        return bad_value(opt, expected, v);
-    *out = (int32_t)x;
-    return 0;
-}
-
-/* strtoull wraps "-1" around to 2^64-1, so a sign is refused up front. */
-static int parse_seed(const char *opt, const char *v, uint64_t *out)
-{
-    const char *expected = "an integer in 0..18446744073709551615";
-    if (!(v[0] >= '0' && v[0] <= '9'))
-        return bad_value(opt, expected, v);
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || errno == ERANGE)
-        return bad_value(opt, expected, v);
-    *out = (uint64_t)x;
-    return 0;
-}
-
-static int parse_number(const char *opt, const char *v, const char *expected, double *out)
-{
-    if (!(v[0] == '-' || v[0] == '+' || v[0] == '.' || (v[0] >= '0' && v[0] <= '9')))
-        return bad_value(opt, expected, v);
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || !isfinite(x))
-        return bad_value(opt, expected, v);
-    *out = x;
-    return 0;
+    return cli_bad_value("solve", opt, expected, got);
 }
 
 /* ---- the option table ---- */
@@ -174,22 +126,22 @@ static int set_solver(solve_args *a, const char *opt, const char *v)
 
 static int set_seed(solve_args *a, const char *opt, const char *v)
 {
-    return parse_seed(opt, v, &a->seed);
+    return cli_parse_u64("solve", opt, v, UINT64_MAX, &a->seed);
 }
 
 static int set_reads(solve_args *a, const char *opt, const char *v)
 {
-    return parse_i32(opt, v, 1, NQ_SOLVE_MAX_READS, &a->reads);
+    return cli_parse_i32("solve", opt, v, 1, NQ_SOLVE_MAX_READS, &a->reads);
 }
 
 static int set_sweeps(solve_args *a, const char *opt, const char *v)
 {
-    return parse_i32(opt, v, 1, NQ_SOLVE_MAX_SWEEPS, &a->sweeps);
+    return cli_parse_i32("solve", opt, v, 1, NQ_SOLVE_MAX_SWEEPS, &a->sweeps);
 }
 
 static int set_replicas(solve_args *a, const char *opt, const char *v)
 {
-    return parse_i32(opt, v, 1, 1024, &a->replicas);
+    return cli_parse_i32("solve", opt, v, 1, 1024, &a->replicas);
 }
 
 static int set_variant(solve_args *a, const char *opt, const char *v)
@@ -202,13 +154,13 @@ static int set_variant(solve_args *a, const char *opt, const char *v)
 
 static int set_threads(solve_args *a, const char *opt, const char *v)
 {
-    return parse_i32(opt, v, 1, NQ_SOLVE_MAX_THREADS, &a->threads);
+    return cli_parse_i32("solve", opt, v, 1, NQ_SOLVE_MAX_THREADS, &a->threads);
 }
 
 static int set_time_limit(solve_args *a, const char *opt, const char *v)
 {
     const char *expected = "a positive number of seconds";
-    if (parse_number(opt, v, expected, &a->time_limit))
+    if (cli_parse_number("solve", opt, v, expected, &a->time_limit))
         return CLI_EXIT_USAGE;
     if (a->time_limit <= 0)
         return bad_value(opt, expected, v);
@@ -218,7 +170,7 @@ static int set_time_limit(solve_args *a, const char *opt, const char *v)
 static int set_target(solve_args *a, const char *opt, const char *v)
 {
     a->has_target = 1;
-    return parse_number(opt, v, "a finite number", &a->target);
+    return cli_parse_number("solve", opt, v, "a finite number", &a->target);
 }
 
 static int set_json(solve_args *a, const char *opt, const char *v)
@@ -342,97 +294,6 @@ static int parse_args(int argc, char **argv, solve_args *a)
 
 /* ---- input ---- */
 
-/* Whether a library error is the caller's fault (exit 2) or ours (exit 1). */
-static int exit_for(int code)
-{
-    switch (code) {
-    case NQ_EINVAL:
-    case NQ_EPARSE:
-    case NQ_ELIMIT:
-    case NQ_ERANGE:
-    case NQ_ENOTFOUND:
-        return CLI_EXIT_USAGE;
-    default:
-        return CLI_EXIT_FAIL;
-    }
-}
-
-static int read_stream(FILE *f, const char *source, nq_buf *out)
-{
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        int rc = nq_buf_append(out, chunk, got);
-        if (rc == NQ_ELIMIT) {
-            fprintf(stderr, "nqba: %s: input larger than the %zu MiB limit\n", source,
-                    SOLVE_MAX_INPUT >> 20);
-            return CLI_EXIT_USAGE;
-        }
-        if (rc) {
-            fprintf(stderr, "nqba: %s: out of memory reading the input\n", source);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "nqba: %s: read error: %s\n", source, strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
-    return 0;
-}
-
-/* fopen succeeds on a directory and only the first read fails, so catch it
- * here; a regular file's size also lets the buffer be sized once. */
-static int check_file(FILE *f, const char *source, nq_buf *out)
-{
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0)
-        return 0;
-    if (S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "nqba: %s: is a directory\n", source);
-        return CLI_EXIT_USAGE;
-    }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size <= SOLVE_MAX_INPUT)
-        (void)nq_buf_reserve(out, (size_t)st.st_size + 1); /* a hint; appends still check */
-    return 0;
-}
-
-static int read_input(const char *path, const char *source, nq_buf *out)
-{
-    int from_stdin = strcmp(path, "-") == 0;
-    FILE *f = from_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "nqba: %s: %s\n", source, strerror(errno));
-        return CLI_EXIT_USAGE;
-    }
-    int rc = check_file(f, source, out);
-    if (!rc)
-        rc = read_stream(f, source, out);
-    if (!from_stdin)
-        fclose(f);
-    return rc;
-}
-
-/* Whether err.where already starts with the source's name ("file:line" or
- * "file:line:column"). A path may itself start with '/', so the first
- * character alone cannot tell it from a JSON pointer. */
-static int where_names_source(const char *where, const char *source)
-{
-    size_t len = strlen(source);
-    return strncmp(where, source, len) == 0 && (where[len] == ':' || where[len] == '\0');
-}
-
-/* Readers name the file in err.where, or give a JSON pointer (or nothing)
- * that does not; add the file name in that case. */
-static void print_input_error(const char *source, const nq_err *err)
-{
-    char msg[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 8];
-    nq_err_format(err, msg, sizeof msg);
-    if (where_names_source(err->where, source))
-        fprintf(stderr, "nqba: %s\n", msg);
-    else
-        fprintf(stderr, "nqba: %s: %s\n", source, msg);
-}
-
 static int parse_model(solve_ctx *c, const char *data, size_t len)
 {
     nq_err err;
@@ -448,8 +309,8 @@ static int parse_model(solve_ctx *c, const char *data, size_t len)
     memset(&m, 0, sizeof m);
     int rc = nq_read_model(c->format, data, len, c->source, &m, &err);
     if (rc) {
-        print_input_error(c->source, &err);
-        return exit_for(rc);
+        cli_print_input_error(c->source, &err);
+        return cli_exit_for(rc);
     }
     c->model = m;
     return 0;
@@ -459,7 +320,7 @@ static int load_model(solve_ctx *c)
 {
     nq_buf in;
     nq_buf_init(&in, SOLVE_MAX_INPUT);
-    int rc = read_input(c->args.path, c->source, &in);
+    int rc = cli_read_input(c->args.path, c->source, &in);
     if (!rc)
         rc = parse_model(c, in.data ? in.data : "", in.len);
     nq_buf_free(&in);
@@ -540,7 +401,7 @@ static int run_solver(solve_ctx *c)
     if (rc) {
         char msg[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 8];
         fprintf(stderr, "nqba: %s: %s\n", c->source, nq_err_format(&err, msg, sizeof msg));
-        return exit_for(rc);
+        return cli_exit_for(rc);
     }
     c->result = r;
     return 0;

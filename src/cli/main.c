@@ -17,6 +17,8 @@ typedef struct cli_command {
 
 static const cli_command commands[] = {
     {"solve", "solve a QUBO, Ising or Max-Cut model from a file", cli_solve_run, cli_solve_usage},
+    {"decide", "make a decision: a constrained model with rules, solved and explained",
+     cli_decide_run, cli_decide_usage},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
