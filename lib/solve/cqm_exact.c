@@ -71,6 +71,15 @@ static int make_digits(const nq_cqm *m, digit **out, int32_t *n_out, int *empty)
     return 0;
 }
 
+static int stop(const nq__cqm_search_opts *o, nq__cqm_search_out *out)
+{
+    if (o->cancel && atomic_load(o->cancel))
+        out->cancelled = 1;
+    else if (o->deadline > 0 && nq_clock_s() >= o->deadline)
+        out->timed_out = 1;
+    return out->cancelled || out->timed_out;
+}
+
 int nq__cqm_exact(const nq__cqm_index *ix, const nq__cqm_search_opts *o, nq__cqm_pool *pool,
                   nq__cqm_search_out *out, int *proven_infeasible)
 {
@@ -114,12 +123,10 @@ int nq__cqm_exact(const nq__cqm_index *ix, const nq__cqm_search_opts *o, nq__cqm
         if (i == nd)
             break;
         nq__cqm_state_apply(&st, d[i].var, d[i].values[d[i].pos]);
-        if (o->cancel && (out->iterations & 4095) == 0 && atomic_load(o->cancel)) {
-            out->cancelled = 1;
+        if ((out->iterations & 4095) == 0 && stop(o, out))
             break;
-        }
     }
-    *proven_infeasible = pool->n == 0 && !out->cancelled;
+    *proven_infeasible = pool->n == 0 && !out->cancelled && !out->timed_out;
     out->time_to_best = nq_clock_s() - o->t0;
     nq__cqm_state_free(&st);
     free_digits(d, nd);

@@ -426,6 +426,7 @@ int nq_cqm_set_obj_coef(nq_cqm *m, int32_t atom, double w, nq_err *err)
         for (int32_t i = 0; i < e->n_lin; i++)
             if (e->lin[i].atom != atom)
                 e->lin[k++] = e->lin[i];
+        m->n_terms -= e->n_lin - k;
         e->n_lin = k;
     }
     return expr_lin(m, &m->groups[0].e, atom, w, err);

@@ -99,7 +99,7 @@ static int run_exact(run *r, nq_err *err)
     int infeasible = 0;
     int rc = nq__cqm_exact(&r->ix, &r->so, &r->pool, &r->sout, &infeasible);
     r->res->proven_infeasible = infeasible;
-    r->res->proven_optimal = !rc && r->pool.n > 0 && !r->sout.cancelled;
+    r->res->proven_optimal = !rc && r->pool.n > 0 && !r->sout.cancelled && !r->sout.timed_out;
     snprintf(r->res->found_by, sizeof r->res->found_by, "exact");
     return rc;
 }
@@ -235,6 +235,10 @@ static int dispatch(run *r, nq_err *err)
     const char *solver = r->o->solver ? r->o->solver : "auto";
     double limit = r->o->time_limit > 0 ? r->o->time_limit : 1.0;
     double deadline = r->so.t0 + limit;
+    /* Enumeration honours only a stated limit: without one it runs to the
+     * end, since its answer is a proof. */
+    if (r->o->time_limit > 0)
+        r->so.deadline = deadline;
     if (strcmp(solver, "exact") == 0 ||
         (strcmp(solver, "auto") == 0 && nq__cqm_space(r->m, AUTO_EXACT_STATES) <= AUTO_EXACT_STATES))
         return run_exact(r, err);

@@ -438,6 +438,26 @@ static void test_cancel(void **state)
     nq_cqm_free(&m);
 }
 
+static void test_exact_time_limit(void **state)
+{
+    (void)state;
+    nq_cqm m;
+    assert_int_equal(fam_build(FAM_KNAPSACK, 24, 1, &m), 0); /* 16.7M assignments */
+    nq_cqm_opts o;
+    nq_cqm_result res;
+    nq_cqm_opts_default(&o);
+    o.solver = "exact";
+    o.time_limit = 0.05;
+    double t0 = nq_clock_s();
+    assert_int_equal(nq_cqm_solve(&m, &o, NULL, NULL, &res, NULL), 0);
+    assert_true(nq_clock_s() - t0 < 2);
+    assert_true(res.timed_out);
+    assert_false(res.proven_optimal);
+    assert_false(res.proven_infeasible);
+    nq_cqm_result_free(&res);
+    nq_cqm_free(&m);
+}
+
 static void test_empty_and_options(void **state)
 {
     (void)state;
@@ -482,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_infeasible_least_violated),
         cmocka_unit_test(test_deterministic_without_limit),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_exact_time_limit),
         cmocka_unit_test(test_empty_and_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
