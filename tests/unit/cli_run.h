@@ -208,6 +208,8 @@ static inline int group_setup(void **state)
 static inline int group_teardown(void **state)
 {
     env *e = *state;
+    if (!e) /* setup failed */
+        return 0;
     DIR *d = opendir(e->dir);
     if (d) {
         struct dirent *de;
