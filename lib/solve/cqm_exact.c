@@ -1,6 +1,7 @@
 /* cqm_exact.c - exhaustive enumeration of a small constrained model: a
  * mixed-radix counter over the movable variables' allowed values, each
  * step an incremental move, so a state costs about one move. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,21 @@ static int make_digits(const nq_cqm *m, digit **out, int32_t *n_out, int *empty)
     return 0;
 }
 
+/* Keep the state with the fewest violated hard constraints, then the
+ * smallest total violation. */
+static void least_violated(const nq__cqm_state *st, nq__cqm_search_out *out)
+{
+    double total = 0;
+    for (int32_t c = 0; c < st->ix->n_cons; c++)
+        if (st->m->cons[c].hard)
+            total += nq__cqm_state_viol(st, c);
+    if (st->n_viol < out->least_viol || total < out->least_total) {
+        out->least_viol = st->n_viol;
+        out->least_total = total;
+        memcpy(out->least, st->val, (size_t)st->ix->n_vars * sizeof *st->val);
+    }
+}
+
 static int stop(const nq__cqm_search_opts *o, nq__cqm_search_out *out)
 {
     if (o->cancel && atomic_load(o->cancel))
@@ -87,7 +103,7 @@ int nq__cqm_exact(const nq__cqm_index *ix, const nq__cqm_search_opts *o, nq__cqm
     int32_t nd;
     int empty;
     out->least_viol = INT32_MAX;
-    out->least_total = 0;
+    out->least_total = INFINITY;
     out->iterations = 0;
     *proven_infeasible = 0;
     if (make_digits(ix->m, &d, &nd, &empty))
@@ -110,9 +126,8 @@ int nq__cqm_exact(const nq__cqm_index *ix, const nq__cqm_search_opts *o, nq__cqm
             double score = st.obj + st.soft;
             if (nq__cqm_pool_wants(pool, score))
                 nq__cqm_pool_offer(pool, st.hash, score, st.val);
-        } else if (pool->n == 0 && st.n_viol < out->least_viol) {
-            out->least_viol = st.n_viol;
-            memcpy(out->least, st.val, (size_t)ix->n_vars * sizeof *st.val);
+        } else if (pool->n == 0 && st.n_viol <= out->least_viol) {
+            least_violated(&st, out);
         }
         int32_t i = 0;
         while (i < nd && ++d[i].pos == d[i].n) {
