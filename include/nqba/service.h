@@ -1,0 +1,153 @@
+/* service.h - the service layer between the HTTP server and the units:
+ * a job queue with priorities and a worker pool, progress events for
+ * Server-Sent Events, idempotency keys, a result cache keyed by a canonical
+ * hash of the request, and a metrics registry rendered in the Prometheus
+ * text format. No sockets here: the server (src/server) is a thin client. */
+#ifndef NQBA_SERVICE_H
+#define NQBA_SERVICE_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "nqba/err.h"
+#include "nqba/solve.h"
+
+/* ---- metrics ------------------------------------------------------------ */
+
+typedef struct nq_metrics nq_metrics; /* thread-safe */
+
+int nq_metrics_new(nq_metrics **out);
+void nq_metrics_free(nq_metrics *m);
+/* Counter with labels given as "k1=v1,k2=v2" (may be NULL or ""). Created
+ * on first use; at most 4096 series per registry (then ignored). */
+void nq_metrics_inc(nq_metrics *m, const char *name, const char *labels, double by);
+/* Gauge: set to a value. */
+void nq_metrics_set(nq_metrics *m, const char *name, const char *labels, double value);
+/* Histogram observation (seconds); fixed buckets 1ms .. 60s. */
+void nq_metrics_observe(nq_metrics *m, const char *name, const char *labels, double value);
+/* Help text shown in the exposition (# HELP name text; # TYPE set on first use). */
+void nq_metrics_help(nq_metrics *m, const char *name, const char *help);
+/* Render everything (plus process metrics: cpu seconds, resident memory,
+ * open fds, start time) in the Prometheus text format 0.0.4. Caller frees. */
+char *nq_metrics_render(nq_metrics *m);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+typedef enum nq_job_state {
+    NQ_JOB_QUEUED = 0,
+    NQ_JOB_RUNNING = 1,
+    NQ_JOB_SUCCEEDED = 2,
+    NQ_JOB_FAILED = 3,
+    NQ_JOB_CANCELLED = 4
+} nq_job_state;
+
+typedef enum nq_job_priority { NQ_PRIO_HIGH = 0, NQ_PRIO_NORMAL = 1, NQ_PRIO_LOW = 2 } nq_job_priority;
+
+/* What a worker runs: computes *result (a new JSON value) from the request,
+ * or fails with err (err->where a JSON pointer into the request). It must
+ * poll cancel (or pass it to the solver as cancel_flag) and may call
+ * progress(ctx, &p) from its thread. Runs on a worker thread, never on an
+ * HTTP thread. */
+typedef struct nq_job_ctx nq_job_ctx;
+typedef int (*nq_job_fn)(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
+                         json_t **result, nq_err *err);
+/* Report progress (thread-safe; rate-limited internally to ~20 events/s). */
+void nq_job_progress(nq_job_ctx *ctx, const nq_progress *p);
+
+typedef struct nq_jobs_config {
+    int workers;              /* 0 = number of online cores */
+    int max_queued;           /* queue capacity; beyond it submit returns NQ_ELIMIT (HTTP 429) */
+    int max_jobs_kept;        /* finished jobs kept for GET (oldest dropped first) */
+    int cache_entries;        /* result cache capacity (0 = no cache) */
+    double job_timeout;       /* seconds; a running job is cancelled after it (0 = none) */
+} nq_jobs_config;
+
+void nq_jobs_config_default(nq_jobs_config *c); /* 0, 1024, 10000, 1000, 300 */
+
+typedef struct nq_jobs nq_jobs; /* the queue, its workers, the cache and idempotency keys */
+
+int nq_jobs_new(const nq_jobs_config *c, nq_metrics *metrics, nq_jobs **out, nq_err *err);
+/* Stop taking jobs, let running jobs finish for up to drain seconds, cancel
+ * the rest (queued ones become cancelled), join the workers, free. */
+void nq_jobs_free(nq_jobs *j, double drain);
+/* Stop accepting new jobs (submit returns NQ_ECANCEL -> HTTP 503). */
+void nq_jobs_stop_accepting(nq_jobs *j);
+int nq_jobs_accepting(const nq_jobs *j);
+
+typedef struct nq_job_submit {
+    const char *kind;         /* route-like name: "solve", "decision-engine"; also the solver
+                               * metrics label source */
+    json_t *request;          /* the parsed body; the job takes a reference */
+    nq_job_fn fn;
+    nq_job_priority priority;
+    const char *idempotency_key; /* NULL or the header value (<= 256 bytes) */
+} nq_job_submit;
+
+/* Submit. *job_id receives the id (a 32-hex-char string, NUL-terminated).
+ * *cached is set when the result came from the cache (the job is then
+ * already succeeded). Idempotency: the same key with the same canonical
+ * request returns the existing job id; the same key with a different
+ * request is NQ_EINVAL with err->msg explaining (HTTP 409). */
+int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cached,
+                   nq_err *err);
+
+/* Wait until the job is finished or timeout seconds pass; returns its state. */
+nq_job_state nq_jobs_wait(nq_jobs *j, const char *job_id, double timeout);
+
+/* Snapshot of a job as JSON: {"id","kind","state","priority","created_at","started_at",
+ * "finished_at" (RFC 3339 UTC or null),"elapsed_s","progress":{...}|null,"cached":bool,
+ * "result": {...} (succeeded), "error": {"code","pointer","detail"} (failed)}.
+ * NULL when unknown (HTTP 404). with_result = 0 leaves "result" out. */
+json_t *nq_jobs_get(nq_jobs *j, const char *job_id, int with_result);
+
+/* The result of a succeeded job (new reference) or NULL. */
+json_t *nq_jobs_result(nq_jobs *j, const char *job_id);
+
+/* Cancel: queued -> cancelled at once; running -> its cancel flag is set
+ * and the worker stops within ~50 ms. Returns 0, NQ_ENOTFOUND (404), or
+ * NQ_EINVAL when already finished (409). */
+int nq_jobs_cancel(nq_jobs *j, const char *job_id);
+
+/* Events for SSE. A subscription receives every event after it starts,
+ * and at least the current state first: "progress" events (data: {"best_energy",
+ * "elapsed_s","fraction"}), then exactly one final event "result" (data: the
+ * result), "error" (data: the error object) or "cancelled". */
+typedef struct nq_job_sub nq_job_sub;
+int nq_jobs_subscribe(nq_jobs *j, const char *job_id, nq_job_sub **out); /* NQ_ENOTFOUND */
+/* Next event: waits up to timeout seconds. Returns 1 with *event ("progress" |
+ * "result" | "error" | "cancelled") and *data (a malloc'd JSON text, caller
+ * frees), 0 on timeout, -1 after the final event was delivered. */
+int nq_jobs_next_event(nq_job_sub *s, double timeout, const char **event, char **data);
+void nq_jobs_unsubscribe(nq_job_sub *s);
+
+/* Counts per state (for /readyz and the nqba_jobs gauge). */
+void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
+
+/* ---- built-in job kinds (lib/service/unit_jobs.c) ------------------------ */
+/* Each route has a validator, run on the HTTP thread before queueing so bad
+ * input is answered at once (cheap: parsing only), and a job function.
+ * Validation errors carry the JSON pointer of the bad member in err->where;
+ * NQ_EPARSE/NQ_EINVAL/NQ_ERANGE/NQ_ENOTFOUND map to 422, NQ_ELIMIT to 413. */
+
+/* POST /api/v1/solve: {"model": {JSON model, as nq_read_json}} or
+ * {"format": "gset"|"qubo", "text": "..."}, plus optional "options":
+ * {"solver","seed","time_limit","reads","sweeps","threads","target","replicas","variant"}.
+ * Result: {"solver","found_by","energy","state":[...],"n","elapsed_s",
+ * "time_to_best_s","reads","attempts","timed_out","cancelled","target_reached"}
+ * (+ "cut" for Max-Cut models). */
+int nq_service_solve_validate(const json_t *request, nq_err *err);
+int nq_service_solve_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
+                         json_t **result, nq_err *err);
+
+/* POST /api/v1/nqba/decision-engine: the decision request of
+ * docs/api/decision-model.md; result: nq_decision_to_json. */
+int nq_service_decision_validate(const json_t *request, nq_err *err);
+int nq_service_decision_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
+                            json_t **result, nq_err *err);
+
+/* Canonical hash of a request for the cache and idempotency: SHA-256 hex
+ * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */
+void nq_request_hash(const char *kind, const json_t *request, char out[65]);
+
+#endif
