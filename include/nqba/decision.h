@@ -57,6 +57,9 @@ typedef struct nq_decision_opts {
     double time_limit;      /* seconds; 0 = the solver's default (1 s) */
     int32_t alternatives;   /* 0..NQ_CQM_MAX_ALTERNATIVES */
     int64_t max_iterations; /* 0 = no limit */
+    /* Optional: the solve stops soon after *cancel_flag becomes nonzero
+     * (set by a caller on another thread, e.g. a job being cancelled). */
+    const atomic_int *cancel_flag;
 } nq_decision_opts;
 
 typedef struct nq_decision_req {

@@ -79,6 +79,7 @@ typedef struct filter {
     uint8_t *keep;
     const char *solver;
     double deadline;
+    const atomic_int *cancel;
 } filter;
 
 /* Assignments within the bounds (a fixed variable counts once), or cap + 1
@@ -103,7 +104,7 @@ static int test(const filter *f, verdict *out, nq_err *err)
 {
     *out = UNDECIDED;
     double left = f->deadline - nq_clock_s();
-    if (left <= 0)
+    if (left <= 0 || (f->cancel && atomic_load(f->cancel)))
         return 0;
     nq_cqm sub;
     int rc = nq__decision_subset_model(f->m, f->keep, &sub, err);
@@ -113,6 +114,7 @@ static int test(const filter *f, verdict *out, nq_err *err)
     nq_cqm_opts_default(&o);
     o.solver = f->solver;
     o.time_limit = fmin(NQ_DECISION_IIS_TEST_TIME, left);
+    o.cancel_flag = f->cancel;
     nq_cqm_result r;
     nq_err e;
     rc = nq_cqm_solve(&sub, &o, NULL, NULL, &r, &e);
@@ -222,6 +224,7 @@ int nq__decision_conflicts(nq_decision_res *res, const nq_decision_opts *o, nq_e
         f.keep[c] = m->cons[c].hard != 0;
     f.solver = space(m, EXACT_SPACE) <= EXACT_SPACE ? "exact" : "milp";
     f.deadline = nq_clock_s() + (o->time_limit > 0 ? o->time_limit : 1.0);
+    f.cancel = o->cancel_flag;
     int rc = run_filter(&f, res, err);
     free(f.keep);
     return rc;

@@ -164,6 +164,7 @@ static int solve(const nq_decision_req *req, nq_progress_fn cb, void *user, nq_d
     o.time_limit = req->opts.time_limit;
     o.alternatives = req->opts.alternatives;
     o.max_iterations = req->opts.max_iterations;
+    o.cancel_flag = req->opts.cancel_flag;
     return nq_cqm_solve(&res->model, &o, cb, user, &res->solve, err);
 }
 
