@@ -3,7 +3,7 @@ SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench fuzz asan clean
+.PHONY: all deps build run serve test bench fuzz asan clean
 
 all: build
 
@@ -14,13 +14,22 @@ build: deps
 	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNQ_SHARED_DIR=$(SHARED) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build
 
-# Until the server exists: solve the shipped examples and print the answers.
+# Solve the shipped examples, then serve the HTTP API in the foreground
+# (Ctrl-C stops it gracefully). SERVE_FLAGS adds options, e.g.
+# `make run SERVE_FLAGS='--listen 0.0.0.0:8080'`.
+SERVE_FLAGS ?=
 run: build
 	./build/nqba solve examples/maxcut_small.txt
 	@echo
 	./build/nqba solve examples/qubo_small.json --solver exact
 	@echo
 	./build/nqba decide examples/decisions/warehouse_site.json
+	@echo
+	./build/nqba serve $(SERVE_FLAGS)
+
+# Only the server (docs/api/http.md), in the foreground.
+serve: build
+	./build/nqba serve $(SERVE_FLAGS)
 
 test: deps
 	@bash scripts/test.sh

@@ -8,6 +8,8 @@ PACKAGES=(
   clang libclang-rt-14-dev      # libFuzzer and sanitizer runtimes for clang
   libjansson-dev                # JSON
   libglpk-dev                   # GLPK: MPS/LP reading and the exact MILP solver
+  libmicrohttpd-dev             # HTTP server library behind `nqba serve` (epoll thread pool)
+  wrk curl                      # HTTP benchmark (make bench)
   libcmocka-dev                 # unit tests
 )
 

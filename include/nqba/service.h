@@ -52,8 +52,17 @@ typedef enum nq_job_priority { NQ_PRIO_HIGH = 0, NQ_PRIO_NORMAL = 1, NQ_PRIO_LOW
 typedef struct nq_job_ctx nq_job_ctx;
 typedef int (*nq_job_fn)(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
                          json_t **result, nq_err *err);
-/* Report progress (thread-safe; rate-limited internally to ~20 events/s). */
+/* Report progress (thread-safe; rate-limited internally to ~20 events/s).
+ * A NULL ctx is ignored, so a job function can also run outside the
+ * service (tests, the CLI). */
 void nq_job_progress(nq_job_ctx *ctx, const nq_progress *p);
+/* Name the solver the job used, for nqba_solver_runs_total{solver}
+ * (counted when the job finishes). NULL ctx ignored. */
+void nq_job_report_solver(nq_job_ctx *ctx, const char *solver);
+/* Raise the job's cancel flag once it has run `seconds`: a soft deadline.
+ * Unlike job_timeout the job then ends with whatever its function returns
+ * (a solver returns its best so far). NULL ctx ignored. */
+void nq_job_soft_deadline(nq_job_ctx *ctx, double seconds);
 
 typedef struct nq_jobs_config {
     int workers;              /* 0 = number of online cores */
@@ -69,7 +78,10 @@ typedef struct nq_jobs nq_jobs; /* the queue, its workers, the cache and idempot
 
 int nq_jobs_new(const nq_jobs_config *c, nq_metrics *metrics, nq_jobs **out, nq_err *err);
 /* Stop taking jobs, let running jobs finish for up to drain seconds, cancel
- * the rest (queued ones become cancelled), join the workers, free. */
+ * the rest (queued ones become cancelled), join the workers, free. Open
+ * subscriptions stay valid (they get "cancelled", then -1) until
+ * unsubscribed; no other nq_jobs_* call may run during or after it. The
+ * metrics registry must outlive it. */
 void nq_jobs_free(nq_jobs *j, double drain);
 /* Stop accepting new jobs (submit returns NQ_ECANCEL -> HTTP 503). */
 void nq_jobs_stop_accepting(nq_jobs *j);
@@ -78,7 +90,7 @@ int nq_jobs_accepting(const nq_jobs *j);
 typedef struct nq_job_submit {
     const char *kind;         /* route-like name: "solve", "decision-engine"; also the solver
                                * metrics label source */
-    json_t *request;          /* the parsed body; the job takes a reference */
+    json_t *request;          /* the parsed body; the job keeps its own copy */
     nq_job_fn fn;
     nq_job_priority priority;
     const char *idempotency_key; /* NULL or the header value (<= 256 bytes) */
@@ -92,7 +104,8 @@ typedef struct nq_job_submit {
 int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cached,
                    nq_err *err);
 
-/* Wait until the job is finished or timeout seconds pass; returns its state. */
+/* Wait until the job is finished or timeout seconds pass; returns its state
+ * (NQ_JOB_FAILED for an unknown id, for which nq_jobs_get returns NULL). */
 nq_job_state nq_jobs_wait(nq_jobs *j, const char *job_id, double timeout);
 
 /* Snapshot of a job as JSON: {"id","kind","state","priority","created_at","started_at",
@@ -101,12 +114,13 @@ nq_job_state nq_jobs_wait(nq_jobs *j, const char *job_id, double timeout);
  * NULL when unknown (HTTP 404). with_result = 0 leaves "result" out. */
 json_t *nq_jobs_get(nq_jobs *j, const char *job_id, int with_result);
 
-/* The result of a succeeded job (new reference) or NULL. */
+/* The result of a succeeded job (a new value the caller owns) or NULL. */
 json_t *nq_jobs_result(nq_jobs *j, const char *job_id);
 
 /* Cancel: queued -> cancelled at once; running -> its cancel flag is set
- * and the worker stops within ~50 ms. Returns 0, NQ_ENOTFOUND (404), or
- * NQ_EINVAL when already finished (409). */
+ * and the worker stops within ~50 ms (the job then ends "cancelled"; a job
+ * stopped by job_timeout ends "failed" with error code "timeout").
+ * Returns 0, NQ_ENOTFOUND (404), or NQ_EINVAL when already finished (409). */
 int nq_jobs_cancel(nq_jobs *j, const char *job_id);
 
 /* Events for SSE. A subscription receives every event after it starts,
@@ -136,6 +150,11 @@ void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
  * Result: {"solver","found_by","energy","state":[...],"n","elapsed_s",
  * "time_to_best_s","reads","attempts","timed_out","cancelled","target_reached"}
  * (+ "cut" for Max-Cut models). */
+#define NQ_SERVICE_MAX_VARS 1000000     /* variables in a solve model (more: NQ_ELIMIT) */
+#define NQ_SERVICE_MAX_PAIRS 20000000LL /* coupled pairs in a solve model */
+/* Without options.time_limit a solve stops after this many seconds (its
+ * best so far, "timed_out": true), so no request runs unbounded. */
+#define NQ_SERVICE_SOLVE_DEFAULT_TIME 10.0
 int nq_service_solve_validate(const json_t *request, nq_err *err);
 int nq_service_solve_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
                          json_t **result, nq_err *err);

@@ -34,6 +34,10 @@ void cli_decide_usage(FILE *out);
 /* The readable summary of a decision's answer document (cmd_decide_text.c). */
 void cli_decide_print_text(const json_t *answer, FILE *out);
 
+/* nqba serve [options] */
+int cli_serve_run(int argc, char **argv);
+void cli_serve_usage(FILE *out);
+
 /* ---- shared by the subcommands (cli_common.c) ---- */
 
 /* Option values: the whole text must be the value, or the message

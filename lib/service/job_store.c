@@ -1,0 +1,210 @@
+/* job_store.c - job records: creation, ids, the id map, the list of
+ * finished jobs kept for GET, idempotency keys and per-state counts.
+ * Every function except nq__job_new and nq__make_id runs with the hub
+ * lock held.
+ *
+ * Retention: finished jobs are kept in the order they finished; past
+ * max_jobs_kept the oldest leaves the id map, and its idempotency key
+ * leaves with it (a key outlives its job nowhere). The per-state counts,
+ * and so the nqba_jobs gauge, cover the jobs the store knows. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "nqba/clock.h"
+#include "nqba/sha256.h"
+#include "service_internal.h"
+
+static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+static const char *const PRIO_NAMES[] = {"high", "normal", "low"};
+
+const char *nq__state_name(nq_job_state s)
+{
+    return (unsigned)s < 5 ? STATE_NAMES[s] : "unknown";
+}
+
+const char *nq__prio_name(nq_job_priority p)
+{
+    return (unsigned)p < 3 ? PRIO_NAMES[p] : "normal";
+}
+
+/* Ids come from the kernel's CSPRNG so they cannot be guessed: knowing
+ * one job's id must not reveal another's. Should getrandom ever fail, the
+ * fallback hashes the clocks and a stack address: still unique in
+ * practice, and nq__store_add rejects a duplicate anyway. */
+void nq__make_id(char out[33])
+{
+    unsigned char raw[16];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got < sizeof raw) {
+        double seed[3] = {nq_clock_s(), nq_clock_wall_s(), (double)(uintptr_t)&got};
+        uint8_t d[NQ_SHA256_LEN];
+        nq_sha256(seed, sizeof seed, d);
+        memcpy(raw, d, sizeof raw);
+    }
+    static const char HEX[] = "0123456789abcdef";
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = HEX[raw[i] >> 4];
+        out[2 * i + 1] = HEX[raw[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+void nq__rfc3339(double wall, char out[32])
+{
+    double whole = floor(wall);
+    time_t t = (time_t)whole;
+    unsigned ms = (unsigned)((wall - whole) * 1000.0) % 1000u;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm)) {
+        snprintf(out, 32, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    size_t n = strlen(out);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + ms / 100);
+    out[n + 2] = (char)('0' + ms / 10 % 10);
+    out[n + 3] = (char)('0' + ms % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
+}
+
+int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
+{
+    nq__job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NQ_ENOMEM;
+    job->kind = strdup(s->kind);
+    job->idem_key = s->idempotency_key ? strdup(s->idempotency_key) : NULL;
+    if (!job->kind || (s->idempotency_key && !job->idem_key) || nq__cond_init(&job->done)) {
+        free(job->kind);
+        free(job->idem_key);
+        free(job);
+        return NQ_ENOMEM;
+    }
+    job->refs = 1;
+    memcpy(job->hash, hash, sizeof job->hash);
+    /* A private copy: the caller's reference count is then never touched
+     * from a worker (see job_json.c on why counts stay under the lock). */
+    job->request = json_deep_copy(s->request);
+    if (!job->request) {
+        nq__job_unref(job);
+        return NQ_ENOMEM;
+    }
+    job->fn = s->fn;
+    job->prio = s->priority;
+    job->state = NQ_JOB_QUEUED;
+    job->created_wall = nq_clock_wall_s();
+    atomic_init(&job->cancel, 0);
+    *out = job;
+    return NQ_OK;
+}
+
+void nq__job_unref(nq__job *job)
+{
+    if (!job || --job->refs > 0)
+        return;
+    free(job->kind);
+    free(job->idem_key);
+    json_decref(job->request);
+    json_decref(job->result);
+    pthread_cond_destroy(&job->done);
+    free(job);
+}
+
+static void publish_count(nq_jobs *j, nq_job_state st)
+{
+    char labels[32];
+    snprintf(labels, sizeof labels, "state=%s", nq__state_name(st));
+    if (j->metrics)
+        nq_metrics_set(j->metrics, "nqba_jobs", labels, (double)j->counts[st]);
+}
+
+void nq__set_state(nq_jobs *j, nq__job *job, nq_job_state st)
+{
+    nq_job_state old = job->state;
+    job->state = st;
+    j->counts[old]--;
+    j->counts[st]++;
+    publish_count(j, old);
+    publish_count(j, st);
+}
+
+/* Takes over the caller's reference; a fresh id is drawn on the (never
+ * yet seen) collision. */
+int nq__store_add(nq_jobs *j, nq__job *job)
+{
+    while (nq__map_get(&j->ids, job->id))
+        nq__make_id(job->id);
+    if (nq__map_put(&j->ids, job->id, job))
+        return NQ_ENOMEM;
+    if (job->idem_key && nq__map_put(&j->idem, job->idem_key, job)) {
+        nq__map_del(&j->ids, job->id);
+        return NQ_ENOMEM;
+    }
+    j->counts[job->state]++;
+    publish_count(j, job->state);
+    return NQ_OK;
+}
+
+nq__job *nq__store_find(nq_jobs *j, const char *id)
+{
+    return id ? nq__map_get(&j->ids, id) : NULL;
+}
+
+static void drop(nq_jobs *j, nq__job *job)
+{
+    nq__map_del(&j->ids, job->id);
+    if (job->idem_key && nq__map_get(&j->idem, job->idem_key) == job)
+        nq__map_del(&j->idem, job->idem_key);
+    j->counts[job->state]--;
+    publish_count(j, job->state);
+    nq__job_unref(job);
+}
+
+void nq__store_retire(nq_jobs *j, nq__job *job)
+{
+    job->fnext = NULL;
+    if (j->ftail)
+        j->ftail->fnext = job;
+    else
+        j->fhead = job;
+    j->ftail = job;
+    j->n_finished++;
+    int keep = j->cfg.max_jobs_kept > 0 ? j->cfg.max_jobs_kept : 1;
+    while (j->n_finished > keep) {
+        nq__job *old = j->fhead;
+        j->fhead = old->fnext;
+        if (!j->fhead)
+            j->ftail = NULL;
+        j->n_finished--;
+        drop(j, old);
+    }
+}
+
+/* At shutdown every job is finished (the workers are joined), so every
+ * job in the map is on the finished list. */
+void nq__store_clear(nq_jobs *j)
+{
+    while (j->fhead) {
+        nq__job *old = j->fhead;
+        j->fhead = old->fnext;
+        drop(j, old);
+    }
+    j->ftail = NULL;
+    j->n_finished = 0;
+    nq__map_free(&j->ids);
+    nq__map_free(&j->idem);
+}

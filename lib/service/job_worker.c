@@ -1,0 +1,205 @@
+/* job_worker.c - the priority queue, the worker threads and the watchdog.
+ *
+ * The queue is three FIFO lists, one per priority; a worker always takes
+ * the oldest job of the highest non-empty priority. Lists are doubly
+ * linked so a queued job is cancelled in O(1).
+ *
+ * A worker runs the job function without the hub lock; the function sees
+ * only its request (immutable after submit) and its cancel flag (atomic).
+ * The final state is decided by why the flag was raised, not by what the
+ * function returned: a user's cancel or a shutdown ends "cancelled" even if
+ * the solver returned its best-so-far, and the watchdog's ends "failed"
+ * with the error code "timeout". */
+#include <stdio.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "service_internal.h"
+
+void nq__queue_push(nq_jobs *j, nq__job *job)
+{
+    int p = job->prio;
+    job->qnext = NULL;
+    job->qprev = j->qtail[p];
+    if (j->qtail[p])
+        j->qtail[p]->qnext = job;
+    else
+        j->qhead[p] = job;
+    j->qtail[p] = job;
+    j->queued++;
+}
+
+void nq__queue_remove(nq_jobs *j, nq__job *job)
+{
+    int p = job->prio;
+    if (job->qprev)
+        job->qprev->qnext = job->qnext;
+    else
+        j->qhead[p] = job->qnext;
+    if (job->qnext)
+        job->qnext->qprev = job->qprev;
+    else
+        j->qtail[p] = job->qprev;
+    job->qprev = job->qnext = NULL;
+    j->queued--;
+}
+
+static nq__job *queue_pop(nq_jobs *j)
+{
+    if (j->draining)
+        return NULL;
+    for (int p = 0; p < 3; p++)
+        if (j->qhead[p]) {
+            nq__job *job = j->qhead[p];
+            nq__queue_remove(j, job);
+            return job;
+        }
+    return NULL;
+}
+
+void nq__job_finished(nq_jobs *j, nq__job *job, nq_job_state st)
+{
+    job->finished_wall = nq_clock_wall_s();
+    job->finished_mono = nq_clock_s();
+    nq__set_state(j, job, st);
+    nq__events_final(job);
+    pthread_cond_broadcast(&job->done);
+    nq__store_retire(j, job);
+}
+
+static void start(nq_jobs *j, nq__job *job, int slot)
+{
+    job->started_wall = nq_clock_wall_s();
+    job->started_mono = nq_clock_s();
+    if (j->cfg.job_timeout > 0)
+        job->deadline_mono = job->started_mono + j->cfg.job_timeout;
+    nq__set_state(j, job, NQ_JOB_RUNNING);
+    j->running++;
+    j->slots[slot] = job;
+    job->refs++; /* the worker's own, so retirement can never free it under us */
+    if (j->metrics)
+        nq_metrics_inc(j->metrics, "nqba_cache_misses_total", NULL, 1);
+    if (job->deadline_mono > 0)
+        pthread_cond_signal(&j->watch);
+}
+
+/* Takes *result over when the job succeeded (the job then owns it). */
+static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, json_t **result, const nq_err *e)
+{
+    if (job->why == NQ__WHY_USER || job->why == NQ__WHY_SHUTDOWN)
+        return NQ_JOB_CANCELLED;
+    if (job->why == NQ__WHY_TIMEOUT) {
+        snprintf(job->err_code, sizeof job->err_code, "timeout");
+        nq_err_set(&job->err, NQ_ECANCEL, NULL, "the job ran longer than the job timeout (%g s)",
+                   j->cfg.job_timeout);
+        return NQ_JOB_FAILED;
+    }
+    if (rc == NQ_OK && *result) {
+        job->result = *result;
+        *result = NULL;
+        return NQ_JOB_SUCCEEDED;
+    }
+    job->err = *e;
+    if (rc == NQ_OK)
+        nq_err_set(&job->err, rc = NQ_EINTERNAL, NULL, "the job returned no result");
+    snprintf(job->err_code, sizeof job->err_code, "%s", nq_code_name(rc));
+    return NQ_JOB_FAILED;
+}
+
+static void finish(nq_jobs *j, nq__job *job, int slot, int rc, json_t **result, const nq_err *e)
+{
+    j->slots[slot] = NULL;
+    j->running--;
+    nq_job_state st = outcome(j, job, rc, result, e);
+    if (st == NQ_JOB_SUCCEEDED && j->cache)
+        nq__cache_put(j->cache, job->hash, job->result);
+    if (j->metrics) {
+        char labels[NQ__SOLVER_LABEL_MAX + 16];
+        snprintf(labels, sizeof labels, "kind=%s", job->kind);
+        nq_metrics_observe(j->metrics, "nqba_job_duration_seconds", labels,
+                           nq_clock_s() - job->started_mono);
+        snprintf(labels, sizeof labels, "solver=%s", job->solver);
+        if (job->solver[0])
+            nq_metrics_inc(j->metrics, "nqba_solver_runs_total", labels, 1);
+    }
+    nq__job_finished(j, job, st);
+    pthread_cond_broadcast(&j->idle);
+    nq__job_unref(job);
+}
+
+/* One job, without the lock. */
+static void run(nq_jobs *j, nq__job *job, int slot)
+{
+    nq_job_ctx ctx = {j, job};
+    json_t *result = NULL;
+    nq_err e;
+    nq_err_clear(&e);
+    int rc = job->fn(job->request, &job->cancel, &ctx, &result, &e);
+    pthread_mutex_lock(&j->hub->mu);
+    finish(j, job, slot, rc, &result, &e);
+    pthread_mutex_unlock(&j->hub->mu);
+    json_decref(result); /* not taken: never shared */
+}
+
+void *nq__worker_main(void *arg)
+{
+    nq__worker *w = arg;
+    nq_jobs *j = w->jobs;
+    pthread_mutex_lock(&j->hub->mu);
+    for (;;) {
+        nq__job *job;
+        while (!(job = queue_pop(j)) && !j->stopping)
+            pthread_cond_wait(&j->work, &j->hub->mu);
+        if (!job)
+            break;
+        start(j, job, w->index);
+        pthread_mutex_unlock(&j->hub->mu);
+        run(j, job, w->index);
+        pthread_mutex_lock(&j->hub->mu);
+    }
+    pthread_mutex_unlock(&j->hub->mu);
+    return NULL;
+}
+
+/* Raise the flag of a job past one of its deadlines; returns the next
+ * deadline still ahead (0 = none). */
+static double check_deadlines(nq__job *job, double now)
+{
+    if (job->why != NQ__WHY_NONE && job->why != NQ__WHY_SOFT)
+        return 0;
+    if (job->deadline_mono > 0 && now >= job->deadline_mono) {
+        job->why = NQ__WHY_TIMEOUT;
+        atomic_store(&job->cancel, 1);
+        return 0;
+    }
+    double next = job->deadline_mono;
+    if (job->why == NQ__WHY_NONE && job->soft_mono > 0) {
+        if (now >= job->soft_mono) {
+            job->why = NQ__WHY_SOFT;
+            atomic_store(&job->cancel, 1);
+        } else if (next <= 0 || job->soft_mono < next) {
+            next = job->soft_mono;
+        }
+    }
+    return next;
+}
+
+/* Sleeps until the earliest deadline of a running job (or until a worker
+ * starts one or a job sets a soft deadline), then raises the flag of every
+ * job past its deadline. */
+void *nq__watchdog_main(void *arg)
+{
+    nq_jobs *j = arg;
+    pthread_mutex_lock(&j->hub->mu);
+    while (!j->stopping) {
+        double now = nq_clock_s(), next = -1;
+        for (int i = 0; i < j->n_workers; i++) {
+            double d = j->slots[i] ? check_deadlines(j->slots[i], now) : 0;
+            if (d > 0 && (next < 0 || d < next))
+                next = d;
+        }
+        nq__cond_wait_s(&j->watch, &j->hub->mu, next);
+    }
+    pthread_mutex_unlock(&j->hub->mu);
+    return NULL;
+}

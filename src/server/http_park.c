@@ -1,0 +1,157 @@
+/* http_park.c - the parker thread: polls parked connections and resumes
+ * the ready ones.
+ *
+ * Why polling: the job service offers blocking waits per job (nq_jobs_wait,
+ * nq_jobs_next_event) but no way to be told about many jobs at once, and a
+ * thread blocked per waiting client would not scale to thousands of event
+ * streams. A zero-timeout check per parked connection per interval costs
+ * a mutex each and bounds the added latency by the interval.
+ *
+ * Locking: the list lock is taken before libmicrohttpd's own locks
+ * (suspend and resume are called with it held) and never the other way
+ * round: no callback libmicrohttpd makes into the server takes it while
+ * libmicrohttpd holds a lock, except http_parker_add, which runs in the
+ * access handler or content reader where libmicrohttpd holds none. Taking
+ * suspend and park under one lock also means the parker cannot resume a
+ * connection before it was suspended, nor miss one parked while closing. */
+#include "http_internal.h"
+
+#include <time.h>
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void unlink_item(http_parked *it)
+{
+    it->prev->next = it->next;
+    it->next->prev = it->prev;
+    it->prev = it->next = NULL;
+}
+
+/* Poll the due items, resume the ready ones; returns when to look next. */
+static double sweep(http_parker *p, double now)
+{
+    double next = now + 3600.0;
+    http_parked *it = p->list.next;
+    while (it != &p->list) {
+        http_parked *nx = it->next;
+        if (it->next_at <= now) {
+            if (it->poll(it->cls, now)) {
+                unlink_item(it);
+                MHD_resume_connection(it->mhd);
+                it = nx;
+                continue;
+            }
+            it->next_at = now + it->interval;
+        }
+        if (it->next_at < next)
+            next = it->next_at;
+        it = nx;
+    }
+    return next;
+}
+
+static void wait_until(http_parker *p, double at)
+{
+    struct timespec ts;
+    double whole = (double)(time_t)at;
+    ts.tv_sec = (time_t)at;
+    ts.tv_nsec = (long)((at - whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_nsec = 999999999L;
+    pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+}
+
+static void *parker_main(void *arg)
+{
+    http_parker *p = arg;
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop) {
+        double next = sweep(p, mono_now());
+        if (!p->stop)
+            wait_until(p, next);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int http_parker_start(http_parker *p)
+{
+    pthread_condattr_t ca;
+    p->list.next = p->list.prev = &p->list;
+    atomic_init(&p->closing, 0);
+    p->stop = 0;
+    p->started = 0;
+    if (pthread_mutex_init(&p->lock, NULL))
+        return -1;
+    /* A monotonic clock: waits must not stretch when the wall clock moves. */
+    if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+        pthread_cond_init(&p->wake, &ca)) {
+        pthread_mutex_destroy(&p->lock);
+        return -1;
+    }
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&p->thread, NULL, parker_main, p)) {
+        pthread_cond_destroy(&p->wake);
+        pthread_mutex_destroy(&p->lock);
+        return -1;
+    }
+    p->started = 1;
+    return 0;
+}
+
+int http_parker_add(http_parker *p, http_parked *item)
+{
+    pthread_mutex_lock(&p->lock);
+    if (atomic_load(&p->closing)) {
+        pthread_mutex_unlock(&p->lock);
+        return -1;
+    }
+    MHD_suspend_connection(item->mhd);
+    item->next_at = mono_now() + item->interval;
+    item->prev = p->list.prev;
+    item->next = &p->list;
+    p->list.prev->next = item;
+    p->list.prev = item;
+    /* The parker may be sleeping past this item's first poll. */
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int http_parker_closing(http_parker *p)
+{
+    return atomic_load(&p->closing);
+}
+
+void http_parker_close(http_parker *p)
+{
+    if (!p->started)
+        return;
+    pthread_mutex_lock(&p->lock);
+    atomic_store(&p->closing, 1);
+    while (p->list.next != &p->list) {
+        http_parked *it = p->list.next;
+        unlink_item(it);
+        MHD_resume_connection(it->mhd);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void http_parker_stop(http_parker *p)
+{
+    if (!p->started)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    p->started = 0;
+}

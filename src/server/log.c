@@ -1,0 +1,127 @@
+/* log.c - the access log: one JSON object per request, one line each.
+ *
+ * A line is formatted on the stack and handed to the kernel in one
+ * write(2) under a mutex, so lines from the HTTP threads never interleave,
+ * also not with other writers of the same file (O_APPEND). Fields that
+ * come from the client (path, ids) are JSON-escaped and truncated to a
+ * bounded length; a log line never allocates. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nqba/clock.h"
+#include "nqba/log.h"
+#include "srv.h"
+
+#define LOG_LINE_MAX 4096
+#define LOG_PATH_MAX 1024 /* escaped path bytes kept */
+#define LOG_ID_MAX 300    /* escaped id bytes kept */
+
+int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err)
+{
+    l->fd = -1;
+    l->owned = 0;
+    if (pthread_mutex_init(&l->lock, NULL))
+        return nq_err_set(err, NQ_ENOMEM, "--access-log", "cannot create a mutex");
+    if (strcmp(spec, "off") == 0)
+        return NQ_OK;
+    if (strcmp(spec, "-") == 0) {
+        l->fd = STDERR_FILENO;
+        return NQ_OK;
+    }
+    l->fd = open(spec, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (l->fd < 0) {
+        pthread_mutex_destroy(&l->lock);
+        return nq_err_set(err, NQ_EIO, "--access-log", "%s: %s", spec, strerror(errno));
+    }
+    l->owned = 1;
+    return NQ_OK;
+}
+
+void srv_access_log_close(srv_access_log *l)
+{
+    if (l->owned)
+        close(l->fd);
+    l->fd = -1;
+    l->owned = 0;
+    pthread_mutex_destroy(&l->lock);
+}
+
+/* RFC 3339 UTC with milliseconds; strftime has no field it could
+ * overflow, unlike a printf of tm's ints. */
+static void timestamp(char out[32])
+{
+    double now = nq_clock_wall_s();
+    time_t secs = (time_t)now;
+    int ms = (int)((now - (double)secs) * 1000.0);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* a full disk must not take the server down */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void srv_access_log_write(srv_access_log *l, const http_req *req, int status, uint64_t bytes,
+                          double seconds)
+{
+    if (l->fd < 0)
+        return;
+    char ts[32], path[LOG_PATH_MAX], rid[LOG_ID_MAX], tp[LOG_ID_MAX], method[32], remote[64];
+    char line[LOG_LINE_MAX];
+    timestamp(ts);
+    nq_json_escape(path, sizeof path, req->path ? req->path : "");
+    nq_json_escape(rid, sizeof rid, req->request_id ? req->request_id : "");
+    nq_json_escape(tp, sizeof tp, req->traceparent ? req->traceparent : "");
+    nq_json_escape(method, sizeof method, req->method ? req->method : "");
+    nq_json_escape(remote, sizeof remote, req->remote ? req->remote : "");
+    int n = snprintf(line, sizeof line,
+                     "{\"ts\":\"%s\",\"request_id\":\"%s\",\"traceparent\":\"%s\","
+                     "\"method\":\"%s\",\"path\":\"%s\",\"status\":%d,\"bytes\":%" PRIu64 ","
+                     "\"duration_ms\":%.3f,\"remote\":\"%s\"}\n",
+                     ts, rid, tp, method, path, status, bytes, seconds * 1000.0, remote);
+    if (n <= 0 || (size_t)n >= sizeof line)
+        return; /* cannot happen with the bounds above */
+    pthread_mutex_lock(&l->lock);
+    write_all(l->fd, line, (size_t)n);
+    pthread_mutex_unlock(&l->lock);
+}
+
+void srv_log_event(srv_access_log *l, const char *level, const char *msg, const char *key,
+                   const char *value)
+{
+    char ts[32], m[1024], k[128], v[1024], line[LOG_LINE_MAX];
+    timestamp(ts);
+    nq_json_escape(m, sizeof m, msg);
+    int n;
+    if (key) {
+        nq_json_escape(k, sizeof k, key);
+        nq_json_escape(v, sizeof v, value ? value : "");
+        n = snprintf(line, sizeof line,
+                     "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\",\"%s\":\"%s\"}\n", ts, level,
+                     m, k, v);
+    } else {
+        n = snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n", ts,
+                     level, m);
+    }
+    if (n <= 0 || (size_t)n >= sizeof line)
+        return;
+    pthread_mutex_lock(&l->lock);
+    write_all(STDERR_FILENO, line, (size_t)n);
+    pthread_mutex_unlock(&l->lock);
+}

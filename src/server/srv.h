@@ -1,0 +1,120 @@
+/* srv.h - what the server's files share (private to src/server).
+ *
+ * server.c owns the application (srv_app) and dispatches each request:
+ * trace ids (trace.c), routing (router.c), then a handler (handlers.c,
+ * submit.c, sse.c) that answers with JSON or a problem (problem.c). The
+ * access log (log.c) and the HTTP metrics are written when a request
+ * completes. */
+#ifndef NQ_SERVER_SRV_H
+#define NQ_SERVER_SRV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "http.h"
+#include "nqba/json.h"
+#include "nqba/service.h"
+#include "server.h"
+
+/* ---- access log (log.c) ---- */
+
+typedef struct srv_access_log {
+    int fd;    /* -1 = off */
+    int owned; /* close on exit */
+    pthread_mutex_t lock;
+} srv_access_log;
+
+/* spec: "-" standard error, "off", or a file appended to. */
+int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err);
+/* One JSON object per line, written with one write(2). */
+void srv_access_log_write(srv_access_log *l, const http_req *req, int status, uint64_t bytes,
+                          double seconds);
+void srv_access_log_close(srv_access_log *l);
+/* A server event as a JSON line on standard error ({"ts","level","msg"}
+ * plus key/value when key is not NULL), serialized with the access log's
+ * lines, which may share standard error. */
+void srv_log_event(srv_access_log *l, const char *level, const char *msg, const char *key,
+                   const char *value);
+
+/* ---- the application ---- */
+
+struct srv_app {
+    srv_config cfg;
+    int validate_only;
+    int workers;         /* resolved: cfg.workers or the online cores */
+    nq_json_limits json; /* request body limits */
+    nq_metrics *metrics;
+    nq_jobs *jobs;
+    srv_access_log log;
+    http_daemon *http;
+    atomic_int draining; /* shutdown began: /readyz is 503 */
+};
+
+/* ---- trace ids (trace.c) ---- */
+
+/* Set req->request_id (the client's X-Request-Id when it is 1..128 safe
+ * characters, else 32 new hex digits) and req->traceparent (the client's
+ * when valid W3C trace context, else a new one), both in the arena. */
+void srv_trace_ids(http_req *req);
+/* Whether s is a valid traceparent header value. */
+int srv_traceparent_valid(const char *s);
+
+/* ---- routing (router.c) ---- */
+
+typedef void (*srv_handler_fn)(srv_app *a, http_req *req, http_res *res, const char *id);
+
+typedef struct srv_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/jobs/{id}": {id} matches one segment */
+    srv_handler_fn handler;
+} srv_route;
+
+typedef enum srv_match_kind { SRV_MATCH_OK, SRV_MATCH_NO_PATH, SRV_MATCH_NO_METHOD } srv_match_kind;
+
+typedef struct srv_match {
+    srv_match_kind kind;
+    const srv_route *route; /* OK */
+    const char *id;         /* OK: the {id} segment (arena), or NULL */
+    char allow[64];         /* NO_METHOD: "GET, DELETE" for the Allow header */
+    const char *pattern;    /* OK or NO_METHOD: the path's pattern (metrics) */
+} srv_match;
+
+/* HEAD is served as GET (libmicrohttpd drops the body). */
+void srv_route_match(const char *method, const char *path, nq_arena *arena, srv_match *m);
+/* The route table, for the OpenAPI check. */
+const srv_route *srv_routes(size_t *n);
+
+/* ---- problems (problem.c) ---- */
+
+/* An RFC 7807 answer: type from slug, title from the table, detail and
+ * pointer optional (NULL), instance the request path, request_id. */
+void srv_problem(http_res *res, const http_req *req, int status, const char *slug,
+                 const char *detail, const char *pointer);
+/* A library error as a problem. body_parse: err came from parsing the
+ * request body (syntax -> 400 malformed-json) rather than validating it
+ * (-> 422 invalid-field). */
+void srv_problem_err(http_res *res, const http_req *req, const nq_err *err, int body_parse);
+/* Status for an nq_code met while validating (422, 413, 500...). */
+int srv_status_for_code(int code);
+/* The slug of a problem status (e.g. 422 -> "invalid-field"). */
+const char *srv_slug_for_status(int status);
+
+/* ---- handlers (handlers.c, submit.c, sse.c) ---- */
+
+void srv_h_healthz(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_readyz(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_metrics(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_openapi(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_root(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_job_cancel(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_job_events(srv_app *a, http_req *req, http_res *res, const char *id);
+
+/* ---- the OpenAPI document (generated from docs/api/openapi.json) ---- */
+
+extern const unsigned char srv_openapi_json[];
+extern const unsigned long srv_openapi_json_len;
+
+#endif

@@ -1,0 +1,318 @@
+/* submit.c - the POST routes: check the request, validate the body on the
+ * HTTP thread (parsing only, so bad input is answered at once), queue a
+ * job, and answer within the sync budget or with 202 and where to look.
+ *
+ * Waiting for the budget does not hold the HTTP thread: the answer is
+ * deferred (http.h) and the parker polls the job every millisecond, so one
+ * slow job never delays the other connections of its event loop. */
+#include <string.h>
+#include <strings.h>
+
+#include "nqba/clock.h"
+#include "srv.h"
+
+#define IDEMPOTENCY_KEY_MAX 256
+#define SYNC_POLL_S 0.001
+
+typedef struct submit_kind {
+    const char *kind;
+    int (*validate)(const json_t *request, nq_err *err);
+    nq_job_fn fn;
+} submit_kind;
+
+static const submit_kind SOLVE = {"solve", nq_service_solve_validate, nq_service_solve_job};
+static const submit_kind DECISION = {"decision-engine", nq_service_decision_validate,
+                                     nq_service_decision_job};
+
+static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+
+/* ---- request headers ---- */
+
+/* application/json, any case, optionally followed by parameters. */
+static int is_json_type(const char *v)
+{
+    if (!v)
+        return 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen("application/json");
+    if (strncasecmp(v, "application/json", n) != 0)
+        return 0;
+    v += n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return *v == '\0' || *v == ';';
+}
+
+static int parse_priority(const char *v, nq_job_priority *out)
+{
+    *out = NQ_PRIO_NORMAL;
+    if (!v || strcasecmp(v, "normal") == 0)
+        return 0;
+    if (strcasecmp(v, "high") == 0)
+        *out = NQ_PRIO_HIGH;
+    else if (strcasecmp(v, "low") == 0)
+        *out = NQ_PRIO_LOW;
+    else
+        return -1;
+    return 0;
+}
+
+/* Prefer: a comma-separated list of preferences, each possibly with
+ * parameters ("respond-async, wait=5"). */
+static int prefers_async(const char *v)
+{
+    const char *want = "respond-async";
+    size_t n = strlen(want);
+    while (v && *v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        if (strncasecmp(v, want, n) == 0 && strchr(" \t,;=", v[n]))
+            return 1;
+        v = strchr(v, ',');
+    }
+    return 0;
+}
+
+/* Nesting deeper than max, counted on the raw text before parsing: the
+ * parser's own recursion stops at 2048 levels with a syntax error, and a
+ * too-deep document is 413 whatever its depth. */
+static int too_deep(const char *s, size_t n, int max)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = 0;
+        } else if (ch == '"') {
+            in_str = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max)
+                return 1;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* Checks that need no parsing; 0 when the request may go on. */
+static int check_headers(srv_app *a, http_req *req, http_res *res, nq_job_priority *prio)
+{
+    if (!is_json_type(http_req_header(req, "Content-Type"))) {
+        srv_problem(res, req, 415, "unsupported-media-type",
+                    "the body must be JSON (Content-Type: application/json)", NULL);
+        return -1;
+    }
+    if (parse_priority(http_req_header(req, "X-Priority"), prio)) {
+        srv_problem(res, req, 400, "bad-header", "X-Priority must be high, normal or low", NULL);
+        return -1;
+    }
+    const char *key = http_req_header(req, "Idempotency-Key");
+    if (key && (!key[0] || strlen(key) > IDEMPOTENCY_KEY_MAX)) {
+        srv_problem(res, req, 400, "bad-header", "Idempotency-Key must be 1..256 bytes", NULL);
+        return -1;
+    }
+    if (too_deep(req->body, req->body_len, a->json.max_depth)) {
+        char detail[80];
+        snprintf(detail, sizeof detail, "nesting is deeper than %d levels", a->json.max_depth);
+        srv_problem(res, req, 413, "too-large", detail, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- answers ---- */
+
+static void add_job_headers(http_req *req, http_res *res, const char *id)
+{
+    const char *copy = nq_arena_strdup(req->arena, id);
+    http_res_header(res, "X-Job-Id", copy);
+}
+
+static void accepted(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    char self[64], events[72];
+    nq_job_state st = nq_jobs_wait(a->jobs, id, 0);
+    snprintf(self, sizeof self, "/api/v1/jobs/%s", id);
+    snprintf(events, sizeof events, "/api/v1/jobs/%s/events", id);
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id, "state",
+                            STATE_NAMES[st <= NQ_JOB_CANCELLED ? st : NQ_JOB_FAILED], "links",
+                            "self", self, "events", events);
+    http_res_json(res, 202, doc);
+    json_decref(doc);
+    http_res_header(res, "Location", nq_arena_strdup(req->arena, self));
+    add_job_headers(req, res, id);
+}
+
+static int status_for_code_name(const char *name)
+{
+    for (int code = NQ_EINVAL; code >= NQ_EINTERNAL; code--)
+        if (name && strcmp(nq_code_name(code), name) == 0)
+            return srv_status_for_code(code);
+    return 500;
+}
+
+/* The job's error as a problem, at the status its code stands for. */
+static void failed(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    json_t *snap = nq_jobs_get(a->jobs, id, 0);
+    json_t *e = json_object_get(snap, "error");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *ptr = json_string_value(json_object_get(e, "pointer"));
+    const char *detail = json_string_value(json_object_get(e, "detail"));
+    int status = status_for_code_name(code);
+    const char *slug = status == 500 ? "internal" : srv_slug_for_status(status);
+    if (ptr && ptr[0] != '/' && ptr[0] != '\0')
+        ptr = NULL; /* a position inside a text member, not a JSON pointer */
+    srv_problem(res, req, status, slug, detail ? detail : "the job failed", ptr);
+    add_job_headers(req, res, id);
+    json_decref(snap);
+}
+
+static void finished(srv_app *a, http_req *req, http_res *res, const char *id, nq_job_state st,
+                     int cached)
+{
+    if (st == NQ_JOB_SUCCEEDED) {
+        json_t *result = nq_jobs_result(a->jobs, id);
+        if (!result) {
+            srv_problem(res, req, 500, "internal", "the job's result is gone", NULL);
+            return;
+        }
+        http_res_json(res, 200, result);
+        json_decref(result);
+        add_job_headers(req, res, id);
+        http_res_header(res, "X-Cache", cached ? "hit" : "miss");
+    } else if (st == NQ_JOB_FAILED) {
+        failed(a, req, res, id);
+    } else {
+        int stopping = atomic_load(&a->draining);
+        srv_problem(res, req, stopping ? 503 : 409, stopping ? "unavailable" : "conflict",
+                    "the job was cancelled", NULL);
+        add_job_headers(req, res, id);
+    }
+}
+
+/* ---- waiting out the sync budget ---- */
+
+typedef struct sync_wait {
+    srv_app *a;
+    char id[33];
+    double deadline;
+    int cached;
+} sync_wait;
+
+static int is_final(nq_job_state st)
+{
+    return st >= NQ_JOB_SUCCEEDED;
+}
+
+static int sync_poll(void *cls, double now)
+{
+    sync_wait *w = cls;
+    return now >= w->deadline || is_final(nq_jobs_wait(w->a->jobs, w->id, 0));
+}
+
+static void sync_finish(void *cls, http_req *req, http_res *res)
+{
+    sync_wait *w = cls;
+    nq_job_state st = nq_jobs_wait(w->a->jobs, w->id, 0);
+    if (is_final(st))
+        finished(w->a, req, res, w->id, st, w->cached);
+    else
+        accepted(w->a, req, res, w->id);
+}
+
+static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int cached)
+{
+    nq_job_state st = nq_jobs_wait(a->jobs, id, 0);
+    if (is_final(st)) {
+        finished(a, req, res, id, st, cached);
+        return;
+    }
+    sync_wait *w = nq_arena_alloc(req->arena, sizeof *w);
+    if (a->cfg.sync_budget_ms <= 0 || !w) {
+        accepted(a, req, res, id);
+        return;
+    }
+    w->a = a;
+    memcpy(w->id, id, sizeof w->id);
+    w->deadline = nq_clock_s() + a->cfg.sync_budget_ms / 1000.0;
+    w->cached = cached;
+    res->defer.poll = sync_poll;
+    res->defer.finish = sync_finish;
+    res->defer.cls = w;
+    res->defer.poll_interval = SYNC_POLL_S;
+}
+
+/* ---- the routes ---- */
+
+static void submit_error(http_req *req, http_res *res, int rc, const nq_err *err)
+{
+    if (rc == NQ_ELIMIT) {
+        srv_problem(res, req, 429, "queue-full", "the job queue is full", NULL);
+        http_res_header(res, "Retry-After", "1");
+    } else if (rc == NQ_ECANCEL) {
+        srv_problem(res, req, 503, "unavailable", "the server is shutting down", NULL);
+    } else if (rc == NQ_EINVAL) {
+        srv_problem(res, req, 409, "conflict", err->msg[0] ? err->msg : "idempotency key reused",
+                    NULL);
+    } else {
+        srv_problem(res, req, 500, "internal", err->msg[0] ? err->msg : nq_code_name(rc), NULL);
+    }
+}
+
+static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
+{
+    nq_job_priority prio;
+    nq_err err;
+    json_t *doc = NULL;
+    nq_err_clear(&err);
+    if (check_headers(a, req, res, &prio))
+        return;
+    if (nq_json_parse(req->body, req->body_len, "request body", &a->json, &doc, &err)) {
+        srv_problem_err(res, req, &err, 1);
+        return;
+    }
+    if (k->validate(doc, &err)) {
+        srv_problem_err(res, req, &err, 0);
+        json_decref(doc);
+        return;
+    }
+    if (a->validate_only) {
+        json_decref(doc);
+        http_res_static(res, 200, "application/json", "{\"valid\":true}");
+        return;
+    }
+    nq_job_submit s = {.kind = k->kind,
+                       .request = doc,
+                       .fn = k->fn,
+                       .priority = prio,
+                       .idempotency_key = http_req_header(req, "Idempotency-Key")};
+    char id[33];
+    int cached = 0;
+    int rc = nq_jobs_submit(a->jobs, &s, id, &cached, &err);
+    json_decref(doc); /* the job holds its own reference */
+    if (rc)
+        submit_error(req, res, rc, &err);
+    else if (prefers_async(http_req_header(req, "Prefer"))) {
+        accepted(a, req, res, id);
+        http_res_header(res, "Preference-Applied", "respond-async");
+    } else
+        answer(a, req, res, id, cached);
+}
+
+void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &SOLVE);
+}
+
+void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &DECISION);
+}

@@ -1,0 +1,754 @@
+/* test_service.c - the service layer with real threads: metrics
+ * rendering, the job queue (priorities, states, waits, cancels, timeouts,
+ * shutdown), idempotency keys, the result cache, events, and the built-in
+ * solve and decision jobs.
+ *
+ * Test jobs that must block get a "gate" (a pointer carried in the request
+ * as an integer) and wait on it, polling their cancel flag like a solver. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h> /* after the headers it needs */
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nqba/clock.h"
+#include "nqba/service.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int open;
+    char log[64]; /* first letter of each job's "name", in start order */
+    int n_log;
+} gate;
+
+static void gate_init(gate *g)
+{
+    memset(g, 0, sizeof *g);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+}
+
+static void gate_open(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_destroy(gate *g)
+{
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Logs its start, then waits for the gate or its cancel flag. */
+static int gated_job(const json_t *req, const atomic_int *cancel, nq_job_ctx *ctx, json_t **result,
+                     nq_err *err)
+{
+    (void)ctx, (void)err;
+    gate *g = (gate *)(intptr_t)json_integer_value(json_object_get(req, "gate"));
+    const char *name = json_string_value(json_object_get(req, "name"));
+    pthread_mutex_lock(&g->mu);
+    if (g->n_log < (int)sizeof g->log - 1)
+        g->log[g->n_log++] = name[0];
+    while (!g->open && !atomic_load(cancel)) {
+        pthread_mutex_unlock(&g->mu);
+        sleep_s(0.001);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    *result = json_pack("{s:s}", "name", name);
+    return 0;
+}
+
+static int failing_job(const json_t *req, const atomic_int *cancel, nq_job_ctx *ctx,
+                       json_t **result, nq_err *err)
+{
+    (void)req, (void)cancel, (void)ctx, (void)result;
+    return nq_err_set(err, NQ_EINVAL, "/x", "x is bad");
+}
+
+static json_t *gated_req(gate *g, const char *name)
+{
+    return json_pack("{s:I,s:s}", "gate", (json_int_t)(intptr_t)g, "name", name);
+}
+
+static nq_jobs *new_jobs(int workers, int max_queued, double timeout, int cache, nq_metrics *m)
+{
+    nq_jobs_config c;
+    nq_jobs_config_default(&c);
+    c.workers = workers;
+    c.max_queued = max_queued;
+    c.job_timeout = timeout;
+    c.cache_entries = cache;
+    nq_jobs *j = NULL;
+    nq_err err;
+    assert_int_equal(nq_jobs_new(&c, m, &j, &err), NQ_OK);
+    return j;
+}
+
+static int submit(nq_jobs *j, const char *kind, json_t *req, nq_job_fn fn, nq_job_priority p,
+                  const char *key, char id[33], int *cached)
+{
+    nq_job_submit s = {kind, req, fn, p, key};
+    nq_err err;
+    int c = 0;
+    int rc = nq_jobs_submit(j, &s, id, cached ? cached : &c, &err);
+    json_decref(req);
+    return rc;
+}
+
+static const char *state_of(nq_jobs *j, const char *id, char out[16])
+{
+    json_t *o = nq_jobs_get(j, id, 0);
+    snprintf(out, 16, "%s", o ? json_string_value(json_object_get(o, "state")) : "none");
+    json_decref(o);
+    return out;
+}
+
+/* Poll (1 ms) until the job is in state st; fails after 5 s. */
+static void wait_state(nq_jobs *j, const char *id, const char *st)
+{
+    char buf[16];
+    double end = nq_clock_s() + 5;
+    while (strcmp(state_of(j, id, buf), st) != 0 && nq_clock_s() < end)
+        sleep_s(0.001);
+    assert_string_equal(state_of(j, id, buf), st);
+}
+
+/* A random Max-Cut graph in Gset text: big enough that a solve takes a
+ * while, small enough to parse in no time. */
+static char *gset_text(int n, int m)
+{
+    size_t cap = (size_t)m * 24 + 32;
+    char *t = malloc(cap);
+    size_t len = (size_t)snprintf(t, cap, "%d %d\n", n, m);
+    uint64_t x = 88172645463325252ULL;
+    for (int e = 0; e < m; e++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int a = (int)(x % (uint64_t)n) + 1, b = (int)((x >> 20) % (uint64_t)n) + 1;
+        if (a == b)
+            b = a % n + 1;
+        len += (size_t)snprintf(t + len, cap - len, "%d %d %d\n", a, b, (x >> 40) & 1 ? 1 : -1);
+    }
+    return t;
+}
+
+static json_t *solve_req(const char *solver, int n, double time_limit, int64_t reads,
+                         int64_t sweeps)
+{
+    char *text = gset_text(n, 5 * n);
+    json_t *opts = json_pack("{s:s,s:i,s:f,s:i}", "solver", solver, "seed", 1, "time_limit",
+                             time_limit, "threads", 1);
+    if (reads)
+        json_object_set_new(opts, "reads", json_integer(reads));
+    if (sweeps)
+        json_object_set_new(opts, "sweeps", json_integer(sweeps));
+    json_t *r = json_pack("{s:s,s:s,s:o}", "format", "gset", "text", text, "options", opts);
+    free(text);
+    return r;
+}
+
+static json_t *long_solve_req(double time_limit, int64_t reads, int64_t sweeps)
+{
+    return solve_req("sa", 300, time_limit, reads, sweeps);
+}
+
+/* ---- metrics -------------------------------------------------------------------- */
+
+static int has_line(const char *text, const char *line)
+{
+    size_t n = strlen(line);
+    for (const char *p = text; (p = strstr(p, line)); p++)
+        if ((p == text || p[-1] == '\n') && p[n] == '\n')
+            return 1;
+    return 0;
+}
+
+static void test_metrics_render(void **state)
+{
+    (void)state;
+    nq_metrics *m;
+    assert_int_equal(nq_metrics_new(&m), NQ_OK);
+    nq_metrics_help(m, "req_total", "Requests.");
+    nq_metrics_inc(m, "req_total", "route=/a,code=200", 1);
+    nq_metrics_inc(m, "req_total", "route=/a,code=200", 2);
+    nq_metrics_inc(m, "req_total", "path=a\"b\\c", 1);
+    nq_metrics_inc(m, "plain_total", NULL, 0);
+    nq_metrics_set(m, "temp", "room=x=y", 21.5);
+    nq_metrics_set(m, "req_total", NULL, 7);       /* another type: ignored */
+    nq_metrics_inc(m, "bad name", NULL, 1);        /* malformed: ignored */
+    nq_metrics_inc(m, "lbl_total", "noequals", 1); /* malformed labels: ignored */
+    double obs[] = {0.003, 0.003, 0.2, 100};
+    for (int i = 0; i < 4; i++)
+        nq_metrics_observe(m, "lat_seconds", "route=/a", obs[i]);
+    char *t = nq_metrics_render(m);
+    assert_non_null(t);
+    assert_true(has_line(t, "# HELP req_total Requests."));
+    assert_true(has_line(t, "# TYPE req_total counter"));
+    assert_true(has_line(t, "req_total{route=\"/a\",code=\"200\"} 3"));
+    assert_true(has_line(t, "req_total{path=\"a\\\"b\\\\c\"} 1"));
+    assert_true(has_line(t, "plain_total 0"));
+    assert_true(has_line(t, "# TYPE temp gauge"));
+    assert_true(has_line(t, "temp{room=\"x=y\"} 21.5"));
+    assert_null(strstr(t, "req_total 7"));
+    assert_null(strstr(t, "bad name"));
+    assert_null(strstr(t, "lbl_total"));
+    assert_true(has_line(t, "# TYPE lat_seconds histogram"));
+    assert_true(has_line(t, "lat_seconds_bucket{route=\"/a\",le=\"0.0025\"} 0"));
+    assert_true(has_line(t, "lat_seconds_bucket{route=\"/a\",le=\"0.005\"} 2"));
+    assert_true(has_line(t, "lat_seconds_bucket{route=\"/a\",le=\"0.25\"} 3"));
+    assert_true(has_line(t, "lat_seconds_bucket{route=\"/a\",le=\"60\"} 3"));
+    assert_true(has_line(t, "lat_seconds_bucket{route=\"/a\",le=\"+Inf\"} 4"));
+    assert_true(has_line(t, "lat_seconds_count{route=\"/a\"} 4"));
+    assert_true(has_line(t, "lat_seconds_sum{route=\"/a\"} 100.206"));
+    /* Parse the buckets back: 16 of them, cumulative. */
+    long prev = -1;
+    int buckets = 0;
+    for (const char *p = t; (p = strstr(p, "lat_seconds_bucket{")); p++) {
+        long v = strtol(strchr(p, '}') + 1, NULL, 10);
+        assert_true(v >= prev);
+        prev = v;
+        buckets++;
+    }
+    assert_int_equal(buckets, 16);
+    assert_non_null(strstr(t, "\nprocess_cpu_seconds_total "));
+    assert_non_null(strstr(t, "\nprocess_resident_memory_bytes "));
+    assert_non_null(strstr(t, "\nprocess_open_fds "));
+    assert_non_null(strstr(t, "\nprocess_start_time_seconds "));
+    free(t);
+    nq_metrics_free(m);
+    nq_metrics_free(NULL);
+}
+
+/* ---- queue, states, waits -------------------------------------------------------- */
+
+static void test_priority_order(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g);
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    char id[5][33];
+    assert_int_equal(
+        submit(j, "t", gated_req(&g, "B"), gated_job, NQ_PRIO_NORMAL, NULL, id[0], NULL), NQ_OK);
+    wait_state(j, id[0], "running");
+    const char *names[] = {"l", "n", "h", "m"};
+    nq_job_priority prios[] = {NQ_PRIO_LOW, NQ_PRIO_NORMAL, NQ_PRIO_HIGH, NQ_PRIO_NORMAL};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(
+            submit(j, "t", gated_req(&g, names[i]), gated_job, prios[i], NULL, id[i + 1], NULL),
+            NQ_OK);
+    int64_t counts[5];
+    nq_jobs_counts(j, counts);
+    assert_int_equal(counts[NQ_JOB_QUEUED], 4);
+    assert_int_equal(counts[NQ_JOB_RUNNING], 1);
+    gate_open(&g);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(nq_jobs_wait(j, id[i], 5), NQ_JOB_SUCCEEDED);
+    assert_string_equal(g.log, "Bhnml");
+    nq_jobs_free(j, 1);
+    gate_destroy(&g);
+}
+
+static void test_states_and_snapshots(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g);
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    char a[33], b[33];
+    assert_int_equal(submit(j, "gated", gated_req(&g, "a"), gated_job, NQ_PRIO_HIGH, NULL, a, NULL),
+                     NQ_OK);
+    assert_int_equal(strlen(a), 32);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+    /* A sync wait that runs out reports the state so far. */
+    nq_job_state st = nq_jobs_wait(j, a, 0.02);
+    assert_true(st == NQ_JOB_QUEUED || st == NQ_JOB_RUNNING);
+    json_t *snap = nq_jobs_get(j, a, 1);
+    assert_string_equal(json_string_value(json_object_get(snap, "kind")), "gated");
+    assert_string_equal(json_string_value(json_object_get(snap, "priority")), "high");
+    assert_true(json_is_null(json_object_get(snap, "finished_at")));
+    assert_null(json_object_get(snap, "result"));
+    json_decref(snap);
+    gate_open(&g);
+    assert_int_equal(nq_jobs_wait(j, a, 5), NQ_JOB_SUCCEEDED);
+    snap = nq_jobs_get(j, a, 1);
+    const char *created = json_string_value(json_object_get(snap, "created_at"));
+    assert_int_equal(strlen(created), 24); /* 2026-01-02T03:04:05.678Z */
+    assert_int_equal(created[23], 'Z');
+    assert_int_equal(created[19], '.');
+    assert_true(json_is_string(json_object_get(snap, "finished_at")));
+    assert_true(json_is_false(json_object_get(snap, "cached")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(snap, "result"), "name")),
+                        "a");
+    json_decref(snap);
+    snap = nq_jobs_get(j, a, 0);
+    assert_null(json_object_get(snap, "result"));
+    json_decref(snap);
+    json_t *r = nq_jobs_result(j, a);
+    assert_non_null(r);
+    json_decref(r);
+    /* A failed job carries its error with the pointer. */
+    assert_int_equal(submit(j, "bad", json_object(), failing_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_OK);
+    assert_int_equal(nq_jobs_wait(j, b, 5), NQ_JOB_FAILED);
+    snap = nq_jobs_get(j, b, 1);
+    json_t *e = json_object_get(snap, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "code")), "invalid");
+    assert_string_equal(json_string_value(json_object_get(e, "pointer")), "/x");
+    assert_string_equal(json_string_value(json_object_get(e, "detail")), "x is bad");
+    assert_null(nq_jobs_result(j, b));
+    json_decref(snap);
+    assert_null(nq_jobs_get(j, "0123456789abcdef0123456789abcdef", 1));
+    assert_int_equal(nq_jobs_wait(j, "nope", 0.01), NQ_JOB_FAILED);
+    nq_jobs_free(j, 1);
+    gate_destroy(&g);
+}
+
+static void test_cancel_queued(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g);
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    char a[33], b[33];
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, NULL, a, NULL),
+                     NQ_OK);
+    wait_state(j, a, "running");
+    assert_int_equal(submit(j, "t", gated_req(&g, "b"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_OK);
+    assert_int_equal(nq_jobs_cancel(j, b), NQ_OK);
+    char buf[16];
+    assert_string_equal(state_of(j, b, buf), "cancelled");
+    assert_int_equal(nq_jobs_cancel(j, b), NQ_EINVAL);
+    assert_int_equal(nq_jobs_cancel(j, "ffffffffffffffffffffffffffffffff"), NQ_ENOTFOUND);
+    /* A running job that honours its flag ends cancelled, not failed. */
+    assert_int_equal(nq_jobs_cancel(j, a), NQ_OK);
+    assert_int_equal(nq_jobs_wait(j, a, 5), NQ_JOB_CANCELLED);
+    assert_string_equal(g.log, "a"); /* b never started */
+    nq_jobs_free(j, 1);
+    gate_destroy(&g);
+}
+
+/* Real solves with an hour's time limit, cancelled mid-run: every
+ * solver must stop within 50 ms. Unoptimized (sanitizer) builds run the
+ * kernels many times slower (exact polls its flag every 2^20 flips: a few
+ * ms optimized, hundreds under ThreadSanitizer), so there the bound only
+ * checks that the cancel takes effect. */
+#ifdef NDEBUG
+#define CANCEL_MAX_S 0.05
+#else
+#define CANCEL_MAX_S 1.0
+#endif
+
+static void test_cancel_running_solve(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *solver;
+        int n;
+        int64_t reads, sweeps;
+    } runs[] = {
+        {"sa", 300, 1000, 1000000}, {"tabu", 300, 1000, 1000000}, {"pt", 300, 1000, 1000000},
+        {"sb", 300, 1000, 1000000}, {"auto", 300, 0, 0},          {"exact", 32, 0, 0},
+    };
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        char id[33];
+        json_t *req = solve_req(runs[k].solver, runs[k].n, 3600, runs[k].reads, runs[k].sweeps);
+        assert_int_equal(
+            submit(j, "solve", req, nq_service_solve_job, NQ_PRIO_NORMAL, NULL, id, NULL), NQ_OK);
+        wait_state(j, id, "running");
+        sleep_s(0.05); /* let it get into its main loop */
+        double t0 = nq_clock_s();
+        assert_int_equal(nq_jobs_cancel(j, id), NQ_OK);
+        assert_int_equal(nq_jobs_wait(j, id, 5), NQ_JOB_CANCELLED);
+        double took = nq_clock_s() - t0;
+        print_message("cancel of a running %s solve took %.1f ms\n", runs[k].solver, took * 1e3);
+        assert_true(took < CANCEL_MAX_S);
+    }
+    nq_jobs_free(j, 1);
+}
+
+static void test_job_timeout(void **state)
+{
+    (void)state;
+    nq_jobs *j = new_jobs(1, 16, 0.1, 0, NULL);
+    char id[33];
+    assert_int_equal(submit(j, "solve", long_solve_req(3600, 1000, 1000000), nq_service_solve_job,
+                            NQ_PRIO_NORMAL, NULL, id, NULL),
+                     NQ_OK);
+    assert_int_equal(nq_jobs_wait(j, id, 5), NQ_JOB_FAILED);
+    json_t *snap = nq_jobs_get(j, id, 1);
+    json_t *e = json_object_get(snap, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "code")), "timeout");
+    json_decref(snap);
+    nq_jobs_free(j, 1);
+}
+
+static void test_idempotency(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g);
+    gate_open(&g);
+    nq_jobs *j = new_jobs(2, 16, 0, 0, NULL);
+    char a[33], b[33], c[33];
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, "k1", a, NULL),
+                     NQ_OK);
+    assert_int_equal(nq_jobs_wait(j, a, 5), NQ_JOB_SUCCEEDED);
+    /* Same key, same request (finished or not): the same job. */
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, "k1", b, NULL),
+                     NQ_OK);
+    assert_string_equal(a, b);
+    /* Same key, another request: refused. */
+    nq_job_submit s = {"t", gated_req(&g, "other"), gated_job, NQ_PRIO_NORMAL, "k1"};
+    nq_err err;
+    int cached;
+    assert_int_equal(nq_jobs_submit(j, &s, c, &cached, &err), NQ_EINVAL);
+    assert_string_equal(err.msg, "Idempotency-Key reused with a different request");
+    json_decref(s.request);
+    /* Another key: a new job. */
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, "k2", c, NULL),
+                     NQ_OK);
+    assert_string_not_equal(a, c);
+    nq_jobs_free(j, 1);
+    gate_destroy(&g);
+}
+
+static void test_request_hash(void **state)
+{
+    (void)state;
+    char h1[65], h2[65], h3[65];
+    json_t *a = json_loads("{\"b\":1.0,\"a\":[1,2]}", 0, NULL);
+    json_t *b = json_loads("{\"a\":[1,2],\"b\":1.00}", 0, NULL);
+    nq_request_hash("solve", a, h1);
+    nq_request_hash("solve", b, h2);
+    nq_request_hash("decision-engine", a, h3);
+    assert_int_equal(strlen(h1), 64);
+    assert_string_equal(h1, h2);
+    assert_string_not_equal(h1, h3);
+    json_decref(a);
+    json_decref(b);
+}
+
+static void test_cache_hit(void **state)
+{
+    (void)state;
+    nq_metrics *m;
+    assert_int_equal(nq_metrics_new(&m), NQ_OK);
+    nq_jobs *j = new_jobs(2, 16, 0, 10, m);
+    char *t = nq_metrics_render(m);
+    assert_true(has_line(t, "nqba_cache_hits_total 0"));
+    assert_true(has_line(t, "nqba_cache_misses_total 0"));
+    assert_true(has_line(t, "nqba_jobs{state=\"queued\"} 0"));
+    free(t);
+    const char *body = "{\"format\":\"gset\",\"text\":\"4 4\\n1 2 1\\n2 3 1\\n3 4 1\\n4 1 1\\n\","
+                       "\"options\":{\"solver\":\"sa\",\"seed\":3}}";
+    char a[33], b[33];
+    int cached = -1;
+    assert_int_equal(submit(j, "solve", json_loads(body, 0, NULL), nq_service_solve_job,
+                            NQ_PRIO_NORMAL, NULL, a, &cached),
+                     NQ_OK);
+    assert_int_equal(cached, 0);
+    assert_int_equal(nq_jobs_wait(j, a, 5), NQ_JOB_SUCCEEDED);
+    assert_int_equal(submit(j, "solve", json_loads(body, 0, NULL), nq_service_solve_job,
+                            NQ_PRIO_NORMAL, NULL, b, &cached),
+                     NQ_OK);
+    assert_int_equal(cached, 1);
+    assert_string_not_equal(a, b);
+    assert_int_equal(nq_jobs_wait(j, b, 0), NQ_JOB_SUCCEEDED);
+    json_t *ra = nq_jobs_result(j, a), *rb = nq_jobs_result(j, b);
+    assert_true(json_equal(ra, rb));
+    assert_int_equal(json_integer_value(json_object_get(ra, "cut")), 4);
+    json_decref(ra);
+    json_decref(rb);
+    json_t *snap = nq_jobs_get(j, b, 0);
+    assert_true(json_is_true(json_object_get(snap, "cached")));
+    json_decref(snap);
+    t = nq_metrics_render(m);
+    assert_true(has_line(t, "nqba_cache_hits_total 1"));
+    assert_true(has_line(t, "nqba_cache_misses_total 1"));
+    assert_true(has_line(t, "nqba_solver_runs_total{solver=\"sa\"} 1"));
+    assert_true(has_line(t, "nqba_jobs{state=\"succeeded\"} 2"));
+    assert_true(has_line(t, "nqba_job_duration_seconds_count{kind=\"solve\"} 1"));
+    free(t);
+    nq_jobs_free(j, 1);
+    nq_metrics_free(m);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+/* Reads events until the end; counts progress events and final ones. */
+static void drain_events(nq_job_sub *s, int *progress, int *finals, char final[16])
+{
+    const char *ev;
+    char *data;
+    int rc;
+    while ((rc = nq_jobs_next_event(s, 5, &ev, &data)) == 1) {
+        json_t *d = json_loads(data, 0, NULL);
+        assert_non_null(d);
+        if (strcmp(ev, "progress") == 0) {
+            assert_non_null(json_object_get(d, "fraction"));
+            assert_non_null(json_object_get(d, "elapsed_s"));
+            assert_non_null(json_object_get(d, "best_energy"));
+            (*progress)++;
+        } else {
+            snprintf(final, 16, "%s", ev);
+            (*finals)++;
+        }
+        json_decref(d);
+        free(data);
+    }
+    assert_int_equal(rc, -1);
+    assert_int_equal(nq_jobs_next_event(s, 0, &ev, &data), -1);
+}
+
+static void test_events(void **state)
+{
+    (void)state;
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    char id[33];
+    assert_int_equal(submit(j, "solve", long_solve_req(0.3, 100000, 100), nq_service_solve_job,
+                            NQ_PRIO_NORMAL, NULL, id, NULL),
+                     NQ_OK);
+    nq_job_sub *s1, *s2, *early;
+    assert_int_equal(nq_jobs_subscribe(j, id, &s1), NQ_OK);
+    assert_int_equal(nq_jobs_subscribe(j, id, &s2), NQ_OK);
+    assert_int_equal(nq_jobs_subscribe(j, id, &early), NQ_OK);
+    const char *ev;
+    char *data;
+    assert_int_equal(nq_jobs_next_event(early, 5, &ev, &data), 1);
+    free(data);
+    nq_jobs_unsubscribe(early); /* mid-run: the job must not notice */
+    int progress = 0, finals = 0;
+    char final[16] = "";
+    drain_events(s1, &progress, &finals, final);
+    assert_true(progress >= 1);
+    assert_int_equal(finals, 1);
+    assert_string_equal(final, "result");
+    nq_jobs_unsubscribe(s1);
+    /* A late subscriber of a finished job gets only the final event. */
+    nq_job_sub *late;
+    assert_int_equal(nq_jobs_subscribe(j, id, &late), NQ_OK);
+    progress = finals = 0;
+    drain_events(late, &progress, &finals, final);
+    assert_int_equal(progress, 0);
+    assert_int_equal(finals, 1);
+    nq_jobs_unsubscribe(late);
+    nq_jobs_unsubscribe(s2); /* never read: its queue is freed */
+    assert_int_equal(nq_jobs_subscribe(j, "nope", &late), NQ_ENOTFOUND);
+    nq_jobs_free(j, 1);
+}
+
+/* ---- limits and shutdown ---------------------------------------------------------- */
+
+static void test_queue_full_and_stop(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g);
+    nq_jobs *j = new_jobs(1, 2, 0, 0, NULL);
+    char a[33], b[33];
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, NULL, a, NULL),
+                     NQ_OK);
+    wait_state(j, a, "running");
+    assert_int_equal(submit(j, "t", gated_req(&g, "b"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_OK);
+    assert_int_equal(submit(j, "t", gated_req(&g, "c"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_OK);
+    assert_int_equal(submit(j, "t", gated_req(&g, "d"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_ELIMIT);
+    assert_true(nq_jobs_accepting(j));
+    nq_jobs_stop_accepting(j);
+    assert_false(nq_jobs_accepting(j));
+    assert_int_equal(submit(j, "t", gated_req(&g, "e"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_ECANCEL);
+    gate_open(&g);
+    nq_jobs_free(j, 5);
+    gate_destroy(&g);
+}
+
+static void test_free_cancels_stuck_jobs(void **state)
+{
+    (void)state;
+    gate g;
+    gate_init(&g); /* never opened: only a cancel ends these jobs */
+    nq_jobs *j = new_jobs(1, 16, 0, 0, NULL);
+    char a[33], b[33];
+    assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, NULL, a, NULL),
+                     NQ_OK);
+    wait_state(j, a, "running");
+    assert_int_equal(submit(j, "t", gated_req(&g, "b"), gated_job, NQ_PRIO_NORMAL, NULL, b, NULL),
+                     NQ_OK);
+    nq_job_sub *sa, *sb;
+    assert_int_equal(nq_jobs_subscribe(j, a, &sa), NQ_OK);
+    assert_int_equal(nq_jobs_subscribe(j, b, &sb), NQ_OK);
+    double t0 = nq_clock_s();
+    nq_jobs_free(j, 0.05);
+    assert_true(nq_clock_s() - t0 < 2);
+    /* The subscriptions outlive the service and end with "cancelled". */
+    int progress = 0, finals = 0;
+    char final[16] = "";
+    drain_events(sa, &progress, &finals, final);
+    assert_string_equal(final, "cancelled");
+    drain_events(sb, &progress, &finals, final);
+    assert_string_equal(final, "cancelled");
+    assert_int_equal(finals, 2);
+    nq_jobs_unsubscribe(sa);
+    nq_jobs_unsubscribe(sb);
+    assert_string_equal(g.log, "a");
+    gate_destroy(&g);
+    nq_jobs_free(NULL, 0);
+}
+
+/* ---- built-in jobs ------------------------------------------------------------------ */
+
+static void expect_invalid(const char *body, int code, const char *where, const char *msg_part)
+{
+    json_t *req = json_loads(body, 0, NULL);
+    assert_non_null(req);
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_service_solve_validate(req, &err);
+    if (rc != code || strcmp(err.where, where) != 0 || !strstr(err.msg, msg_part))
+        print_message("%s -> %d %s: %s\n", body, rc, err.where, err.msg);
+    assert_int_equal(rc, code);
+    assert_string_equal(err.where, where);
+    assert_non_null(strstr(err.msg, msg_part));
+    json_decref(req);
+}
+
+static void test_solve_validation(void **state)
+{
+    (void)state;
+    const char *model = "\"model\":{\"type\":\"qubo\",\"linear\":{\"a\":-1,\"b\":-1},"
+                        "\"quadratic\":[[\"a\",\"b\",2]]}";
+    char body[512];
+    snprintf(body, sizeof body, "{%s,\"options\":{\"solver\":\"exact\",\"seed\":0}}", model);
+    json_t *ok = json_loads(body, 0, NULL);
+    nq_err err;
+    assert_int_equal(nq_service_solve_validate(ok, &err), NQ_OK);
+    json_decref(ok);
+    snprintf(body, sizeof body, "{%s,\"options\":{\"foo\":1}}", model);
+    expect_invalid(body, NQ_EINVAL, "/options/foo", "unknown");
+    snprintf(body, sizeof body, "{%s,\"extra\":1}", model);
+    expect_invalid(body, NQ_EINVAL, "/extra", "unknown");
+    snprintf(body, sizeof body, "{%s,\"options\":{\"solver\":\"magic\"}}", model);
+    expect_invalid(body, NQ_EINVAL, "/options/solver", "magic");
+    snprintf(body, sizeof body, "{%s,\"options\":{\"time_limit\":0}}", model);
+    expect_invalid(body, NQ_ERANGE, "/options/time_limit", "3600");
+    snprintf(body, sizeof body, "{%s,\"options\":{\"seed\":-1}}", model);
+    expect_invalid(body, NQ_ERANGE, "/options/seed", "between");
+    snprintf(body, sizeof body, "{%s,\"options\":{\"threads\":0}}", model);
+    expect_invalid(body, NQ_ERANGE, "/options/threads", "between");
+    expect_invalid("{\"model\":{\"type\":\"qubo\",\"linear\":{\"a\":\"x\"}}}", NQ_EINVAL,
+                   "/model/linear/a", "");
+    expect_invalid("{\"model\":{\"type\":\"qubo\",\"foo\":1}}", NQ_EINVAL, "/model/foo", "");
+    expect_invalid("{\"model\":[1]}", NQ_EINVAL, "/model", "object");
+    expect_invalid("{\"format\":\"qubo\",\"text\":\"0 1 x\\n\"}", NQ_EPARSE, "/text", "line 1");
+    expect_invalid("{}", NQ_EINVAL, "/model", "missing");
+    expect_invalid("{\"format\":\"gset\",\"text\":\"2 1\\n1 9 1\\n\"}", NQ_ERANGE, "/text",
+                   "line 2");
+    expect_invalid("{\"format\":\"gset\"}", NQ_EINVAL, "/text", "missing");
+    expect_invalid("{\"format\":\"mps\",\"text\":\"x\"}", NQ_EINVAL, "/format", "gset");
+    expect_invalid("{\"format\":\"gset\",\"text\":\"2000000 1\\n1 2 1\\n\"}", NQ_ELIMIT, "/text",
+                   "limit");
+    expect_invalid("{\"format\":\"gset\",\"text\":\"40 1\\n1 2 1\\n\","
+                   "\"options\":{\"solver\":\"exact\"}}",
+                   NQ_EINVAL, "/options/solver", "exact");
+}
+
+static void test_solve_job_direct(void **state)
+{
+    (void)state;
+    /* The job function also runs outside the service (no ctx, no flag). */
+    json_t *req = json_loads("{\"model\":{\"type\":\"qubo\",\"linear\":{\"a\":-1,\"b\":-1},"
+                             "\"quadratic\":[[\"a\",\"b\",2]]},\"options\":{\"solver\":\"exact\"}}",
+                             0, NULL);
+    json_t *res = NULL;
+    nq_err err;
+    assert_int_equal(nq_service_solve_job(req, NULL, NULL, &res, &err), NQ_OK);
+    assert_int_equal(json_integer_value(json_object_get(res, "energy")), -1);
+    assert_string_equal(json_string_value(json_object_get(res, "solver")), "exact");
+    assert_int_equal(json_integer_value(json_object_get(res, "n")), 2);
+    assert_non_null(json_object_get(res, "variables"));
+    assert_true(json_is_false(json_object_get(res, "cancelled")));
+    json_decref(res);
+    json_decref(req);
+}
+
+static void test_decision_job(void **state)
+{
+    (void)state;
+    const char *body =
+        "{\"name\":\"pick\",\"variables\":[{\"name\":\"a\",\"type\":\"binary\"},"
+        "{\"name\":\"b\",\"type\":\"binary\"},{\"name\":\"c\",\"type\":\"binary\"}],"
+        "\"objective\":{\"sense\":\"maximize\",\"linear\":{\"a\":3,\"b\":2,\"c\":4}},"
+        "\"constraints\":[{\"name\":\"cap\",\"linear\":{\"a\":2,\"b\":1,\"c\":3},"
+        "\"sense\":\"<=\",\"rhs\":4}]}";
+    json_t *req = json_loads(body, 0, NULL);
+    nq_err err;
+    assert_int_equal(nq_service_decision_validate(req, &err), NQ_OK);
+    nq_metrics *m;
+    assert_int_equal(nq_metrics_new(&m), NQ_OK);
+    nq_jobs *j = new_jobs(1, 16, 0, 10, m);
+    char id[33];
+    assert_int_equal(
+        submit(j, "decision-engine", req, nq_service_decision_job, NQ_PRIO_NORMAL, NULL, id, NULL),
+        NQ_OK);
+    assert_int_equal(nq_jobs_wait(j, id, 10), NQ_JOB_SUCCEEDED);
+    json_t *r = nq_jobs_result(j, id);
+    assert_string_equal(json_string_value(json_object_get(r, "status")), "optimal");
+    json_decref(r);
+    char *t = nq_metrics_render(m);
+    assert_true(has_line(t, "nqba_solver_runs_total{solver=\"decision-auto\"} 1"));
+    free(t);
+    json_t *bad = json_loads("{\"variables\":[{\"name\":\"a\",\"type\":\"bogus\"}]}", 0, NULL);
+    assert_int_not_equal(nq_service_decision_validate(bad, &err), NQ_OK);
+    assert_string_equal(err.where, "/variables/0/type");
+    json_decref(bad);
+    nq_jobs_free(j, 1);
+    nq_metrics_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_priority_order),
+        cmocka_unit_test(test_states_and_snapshots),
+        cmocka_unit_test(test_cancel_queued),
+        cmocka_unit_test(test_cancel_running_solve),
+        cmocka_unit_test(test_job_timeout),
+        cmocka_unit_test(test_idempotency),
+        cmocka_unit_test(test_request_hash),
+        cmocka_unit_test(test_cache_hit),
+        cmocka_unit_test(test_events),
+        cmocka_unit_test(test_queue_full_and_stop),
+        cmocka_unit_test(test_free_cancels_stuck_jobs),
+        cmocka_unit_test(test_solve_validation),
+        cmocka_unit_test(test_solve_job_direct),
+        cmocka_unit_test(test_decision_job),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
