@@ -135,6 +135,17 @@ int nq_jobs_subscribe(nq_jobs *j, const char *job_id, nq_job_sub **out); /* NQ_E
 int nq_jobs_next_event(nq_job_sub *s, double timeout, const char **event, char **data);
 void nq_jobs_unsubscribe(nq_job_sub *s);
 
+/* Repeats of a byte-identical body: after a job answered a request body,
+ * nq_jobs_remember_body records (kind, body) -> that job and its result
+ * text; nq_jobs_lookup_body answers a later identical body with a malloc'd
+ * copy of the result text (caller frees) and the job's id, counting a cache
+ * hit, or returns NULL. No parsing, validation or new job on a hit. Both do
+ * nothing when the cache is disabled. */
+void nq_jobs_remember_body(nq_jobs *j, const char *kind, const char *body, size_t len,
+                           const char *job_id);
+char *nq_jobs_lookup_body(nq_jobs *j, const char *kind, const char *body, size_t len,
+                          char job_id[33]);
+
 /* Counts per state (for /readyz and the nqba_jobs gauge). */
 void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
 

@@ -87,6 +87,23 @@ json_t *nq__cache_get(nq__cache *c, const char *hash)
     return json_incref(e->result);
 }
 
+const json_t *nq__cache_peek(nq__cache *c, const char *hash)
+{
+    entry *e = nq__map_get(&c->map, hash);
+    if (!e)
+        return NULL;
+    unlink_entry(c, e);
+    push_front(c, e);
+    return e->result;
+}
+
+void nq__cache_remove(nq__cache *c, const char *hash)
+{
+    entry *e = nq__map_get(&c->map, hash);
+    if (e)
+        drop(c, e);
+}
+
 void nq__cache_put(nq__cache *c, const char *hash, json_t *result)
 {
     entry *e = nq__map_get(&c->map, hash);

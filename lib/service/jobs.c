@@ -79,6 +79,7 @@ static void free_all(nq_jobs *j)
         pthread_mutex_lock(&j->hub->mu);
         nq__store_clear(j);
         nq__cache_free(j->cache);
+        nq__cache_free(j->body_cache);
         pthread_cond_destroy(&j->work);
         pthread_cond_destroy(&j->idle);
         pthread_cond_destroy(&j->watch);
@@ -139,7 +140,8 @@ int nq_jobs_new(const nq_jobs_config *c, nq_metrics *metrics, nq_jobs **out, nq_
     nq__map_init(&j->idem);
     atomic_init(&j->accepting, 1);
     if (!j->workers || !j->slots || init_sync(j) ||
-        (c->cache_entries > 0 && nq__cache_new(c->cache_entries, &j->cache))) {
+        (c->cache_entries > 0 && (nq__cache_new(c->cache_entries, &j->cache) ||
+                                  nq__cache_new(c->cache_entries, &j->body_cache)))) {
         free_all(j);
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     }

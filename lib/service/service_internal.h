@@ -120,6 +120,9 @@ void nq__cache_free(nq__cache *c);
 json_t *nq__cache_get(nq__cache *c, const char *hash);
 /* Insert (takes a new reference on result); drops the least recently used. */
 void nq__cache_put(nq__cache *c, const char *hash, json_t *result);
+/* The cached value itself (borrowed, valid while the lock is held), or NULL. */
+const json_t *nq__cache_peek(nq__cache *c, const char *hash);
+void nq__cache_remove(nq__cache *c, const char *hash);
 
 typedef struct nq__worker {
     nq_jobs *jobs;
@@ -132,6 +135,7 @@ struct nq_jobs {
     nq_jobs_config cfg;
     nq_metrics *metrics; /* not owned; may be NULL */
     nq__cache *cache;    /* NULL when disabled */
+    nq__cache *body_cache; /* raw body hash -> {"job","text"} (body_cache.c); NULL when disabled */
     nq__map ids;         /* id -> nq__job (one reference) */
     nq__map idem;        /* idempotency key -> nq__job (borrowed from ids) */
     nq__job *qhead[3], *qtail[3];

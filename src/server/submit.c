@@ -173,8 +173,8 @@ static void failed(srv_app *a, http_req *req, http_res *res, const char *id)
     json_decref(snap);
 }
 
-static void finished(srv_app *a, http_req *req, http_res *res, const char *id, nq_job_state st,
-                     int cached)
+static void finished(srv_app *a, http_req *req, http_res *res, const submit_kind *k,
+                     const char *id, nq_job_state st, int cached)
 {
     if (st == NQ_JOB_SUCCEEDED) {
         json_t *result = nq_jobs_result(a->jobs, id);
@@ -186,6 +186,10 @@ static void finished(srv_app *a, http_req *req, http_res *res, const char *id, n
         json_decref(result);
         add_job_headers(req, res, id);
         http_res_header(res, "X-Cache", cached ? "hit" : "miss");
+        /* Keyed requests keep their own semantics: only plain repeats take
+         * the byte-identical shortcut. */
+        if (!http_req_header(req, "Idempotency-Key"))
+            nq_jobs_remember_body(a->jobs, k->kind, req->body, req->body_len, id);
     } else if (st == NQ_JOB_FAILED) {
         failed(a, req, res, id);
     } else {
@@ -200,6 +204,7 @@ static void finished(srv_app *a, http_req *req, http_res *res, const char *id, n
 
 typedef struct sync_wait {
     srv_app *a;
+    const submit_kind *k;
     char id[33];
     double deadline;
     int cached;
@@ -221,16 +226,17 @@ static void sync_finish(void *cls, http_req *req, http_res *res)
     sync_wait *w = cls;
     nq_job_state st = nq_jobs_wait(w->a->jobs, w->id, 0);
     if (is_final(st))
-        finished(w->a, req, res, w->id, st, w->cached);
+        finished(w->a, req, res, w->k, w->id, st, w->cached);
     else
         accepted(w->a, req, res, w->id);
 }
 
-static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int cached)
+static void answer(srv_app *a, http_req *req, http_res *res, const submit_kind *k, const char *id,
+                   int cached)
 {
     nq_job_state st = nq_jobs_wait(a->jobs, id, 0);
     if (is_final(st)) {
-        finished(a, req, res, id, st, cached);
+        finished(a, req, res, k, id, st, cached);
         return;
     }
     sync_wait *w = nq_arena_alloc(req->arena, sizeof *w);
@@ -239,6 +245,7 @@ static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int
         return;
     }
     w->a = a;
+    w->k = k;
     memcpy(w->id, id, sizeof w->id);
     w->deadline = nq_clock_s() + a->cfg.sync_budget_ms / 1000.0;
     w->cached = cached;
@@ -265,6 +272,23 @@ static void submit_error(http_req *req, http_res *res, int rc, const nq_err *err
     }
 }
 
+/* A byte-identical repeat of an answered request: the stored answer text,
+ * without parsing, validating or queueing (see lib/service/body_cache.c). */
+static int answer_repeat(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
+{
+    if (http_req_header(req, "Idempotency-Key") || prefers_async(http_req_header(req, "Prefer")) ||
+        a->validate_only)
+        return 0;
+    char id[33];
+    char *text = nq_jobs_lookup_body(a->jobs, k->kind, req->body, req->body_len, id);
+    if (!text)
+        return 0;
+    http_res_take(res, 200, "application/json", text, strlen(text));
+    add_job_headers(req, res, id);
+    http_res_header(res, "X-Cache", "hit");
+    return 1;
+}
+
 static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
 {
     nq_job_priority prio;
@@ -272,6 +296,8 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
     json_t *doc = NULL;
     nq_err_clear(&err);
     if (check_headers(a, req, res, &prio))
+        return;
+    if (answer_repeat(a, req, res, k))
         return;
     if (nq_json_parse(req->body, req->body_len, "request body", &a->json, &doc, &err)) {
         srv_problem_err(res, req, &err, 1);
@@ -302,7 +328,7 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
         accepted(a, req, res, id);
         http_res_header(res, "Preference-Applied", "respond-async");
     } else
-        answer(a, req, res, id, cached);
+        answer(a, req, res, k, id, cached);
 }
 
 void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id)
