@@ -32,7 +32,7 @@ static const opt_def OPTS[] = {
     {"listen", K_LISTEN, 0, 0, 0, "HOST:PORT", "address to listen on; port 0 picks a free port"},
     {"port-file", K_PATH, OFF(port_file), 0, 0, "FILE",
      "write the bound port there once listening"},
-    {"http-threads", K_INT, OFF(http_threads), 1, 256, "N", "HTTP event-loop threads (epoll)"},
+    {"http-threads", K_INT, OFF(http_threads), 1, 256, "N", "HTTP event-loop threads (poll)"},
     {"workers", K_INT, OFF(workers), 0, 1024, "N", "job workers (0: one per online core)"},
     {"max-connections", K_INT, OFF(max_connections), 1, 1000000, "N", "connection limit"},
     {"connection-timeout", K_INT, OFF(connection_timeout), 0, 86400, "S",

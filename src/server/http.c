@@ -1,9 +1,15 @@
 /* http.c - the libmicrohttpd daemon and its callbacks.
  *
- * Thread model: one epoll event loop per thread of a small pool
- * (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE), which
- * holds tens of thousands of keep-alive connections; handlers only parse
- * and answer, so they never hold an event loop for long. Anything that
+ * Thread model: one poll(2) event loop per thread of a small pool
+ * (MHD_USE_POLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE), which
+ * holds 10,000 keep-alive connections; handlers only parse and answer, so
+ * they never hold an event loop for long. Not epoll: with libmicrohttpd
+ * 0.9.75's epoll loop, in bursts of new connections some requests were
+ * left unread on their sockets (ss showed the bytes in Recv-Q) until an
+ * unrelated event woke the thread, i.e. seconds, or the connection
+ * timeout (bench_http_hold: 1 in 3 runs of 10,000 connections stalled
+ * 10 s). Level-triggered poll answered every run; it costs latency spread
+ * at 1,000 busy connections (see docs/BENCHMARKS.md), not throughput. Anything that
  * waits (the sync budget of a job, the next server-sent event) parks the
  * connection with MHD_suspend_connection (http_park.c) instead of
  * blocking: libmicrohttpd busy-loops on a content reader that returns 0
@@ -374,7 +380,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 static struct MHD_Daemon *start_mhd(http_daemon *d, int ipv6)
 {
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      (ipv6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, d},
@@ -388,7 +394,7 @@ static struct MHD_Daemon *start_mhd(http_daemon *d, int ipv6)
          * refused with 431. */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, d},
-        /* A pool of one is plain internal epoll; the option is left out. */
+        /* A pool of one is a plain internal poll thread; the option is left out. */
         {d->o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, d->o.threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };

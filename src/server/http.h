@@ -122,7 +122,7 @@ typedef void (*http_done_fn)(void *cls, const http_req *req, int status, uint64_
 typedef struct http_daemon_opts {
     const char *host; /* numeric address or name; "" = every interface */
     int port;         /* 0 = any free port */
-    int threads;      /* event-loop threads (epoll, one pool) */
+    int threads;      /* event-loop threads (poll, one pool) */
     int max_connections;
     int timeout_s;   /* idle connection timeout; 0 = none */
     size_t max_body; /* larger request bodies set body_too_large */
