@@ -128,7 +128,7 @@ to_ms() {
 }
 
 rows=""
-declare -A RPS MEAN P99
+declare -A RPS MEAN P99 CPU
 # run KEY NAME CONNS [wrk args...]: one wrk run, one table row; its figures
 # also go to RPS, MEAN and P99 under "KEY CONNS".
 run() {
@@ -158,6 +158,7 @@ run() {
     RPS["$key $conns"]=${rps:-0}
     MEAN["$key $conns"]=$mean
     P99["$key $conns"]=$p99
+    CPU["$key $conns"]=$cpu_us
 }
 
 echo "bench/http.sh: server on port $port, $duration per run" >&2
@@ -224,4 +225,6 @@ wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $2 }' | sed 's|.*/||
     echo "| small requests at 64 connections: mean < 10 ms | worst $worst_mean ms (healthz $h64_mean, decision uncached $dec_mean, cached $cac_mean) | $(yes_no "$(awk -v v="$worst_mean" 'BEGIN { print (v < 10) }')") |"
     echo "| 10,000 connections held | $held held, $second answered again | $(yes_no "$([ "$held" -ge 10000 ] && [ "$second" -ge 10000 ] && echo 1 || echo 0)") |"
     echo "| /healthz >= 20,000 req/s | $best_rps req/s (best of 64 and 1,000 connections; wrk on the same cores) | $(yes_no "$(awk -v v="$best_rps" 'BEGIN { print (v >= 20000) }')") |"
+    echo
+    echo "With every connection busy (wrk waits for each answer before sending the next), mean latency is connections / throughput. An uncached decision is a real solve plus parsing, validation and the answer's explanation, about ${CPU[uncached 64]:-?} us of server CPU, on cores wrk shares: 64 connections then wait about 64 / ${RPS[uncached 64]:-?} s each."
 } >"$out"
