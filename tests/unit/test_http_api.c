@@ -914,6 +914,59 @@ static void test_body_limit(void **state)
     http_server_cleanup(&g_own);
 }
 
+/* POST a solve body padded with spaces to n bytes; returns the status. */
+static int post_padded(int port, size_t n)
+{
+    const char *base = "{\"model\": {\"linear\": {\"a\": -1}}, \"options\": {\"solver\": \"exact\"}}";
+    char *b = malloc(n + 1);
+    assert_non_null(b);
+    memset(b, ' ', n);
+    memcpy(b, base, strlen(base));
+    b[n] = '\0';
+    http_resp r;
+    http_post_json(port, SOLVE, NULL, b, &r);
+    int status = r.status;
+    http_resp_free(&r);
+    free(b);
+    return status;
+}
+
+/* Configuration precedence: flags, then NQBA_* environment, then the config
+ * file, seen through --max-body (config 1500, environment 3000, flag 1024). */
+static void test_config_precedence(void **state)
+{
+    (void)state;
+    char conf[HTTP_PATH_LEN];
+    snprintf(conf, sizeof conf, "%s/nqba-test-%d.conf", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (int)getpid());
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f, "# limits\nmax-body = 1500\n");
+    fclose(f);
+    const char *with_flag[] = {"--config", conf, "--max-body", "1024", NULL};
+    const char *no_flag[] = {"--config", conf, NULL};
+    struct { const char *const *args; const char *env; int at_1000, at_2000; } runs[] = {
+        {with_flag, "3000", 200, 413}, /* the flag wins */
+        {no_flag, "3000", 200, 200},   /* the environment beats the file */
+        {no_flag, NULL, 200, 413},     /* the file applies */
+    };
+    for (int i = 0; i < 3; i++) {
+        if (runs[i].env)
+            setenv("NQBA_MAX_BODY", runs[i].env, 1);
+        else
+            unsetenv("NQBA_MAX_BODY");
+        http_server_start(&g_own, runs[i].args);
+        unsetenv("NQBA_MAX_BODY");
+        int s1 = post_padded(g_own.port, 1000), s2 = post_padded(g_own.port, 2000);
+        if (s1 != runs[i].at_1000 || s2 != runs[i].at_2000)
+            fail_msg("run %d: 1000 bytes -> %d (want %d), 2000 bytes -> %d (want %d)", i, s1,
+                     runs[i].at_1000, s2, runs[i].at_2000);
+        assert_int_equal(http_server_stop(&g_own, 15.0), 0);
+        http_server_cleanup(&g_own);
+    }
+    unlink(conf);
+}
+
 /* --workers 1 --max-queue 1: one job running and one queued fill it; the
  * next is 429 queue-full with Retry-After: 1. */
 static void test_queue_full(void **state)
@@ -1069,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_openapi_matches_routes),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test_teardown(test_body_limit, own_down),
+        cmocka_unit_test_teardown(test_config_precedence, own_down),
         cmocka_unit_test_teardown(test_queue_full, own_down),
         cmocka_unit_test_teardown(test_graceful_shutdown, own_down),
     };
