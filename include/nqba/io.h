@@ -10,8 +10,11 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "nqba/buf.h"
 #include "nqba/model.h"
+#include "nqba/solve.h"
 
 typedef enum nq_format {
     NQ_FMT_AUTO = 0,
@@ -41,5 +44,12 @@ int nq_read_model(nq_format fmt, const char *data, size_t len, const char *sourc
 int nq_write_gset(const nq_model *m, nq_buf *out, nq_err *err);
 int nq_write_qubo(const nq_model *m, nq_buf *out, nq_err *err);
 int nq_write_json(const nq_model *m, nq_buf *out, nq_err *err);
+
+/* A result as JSON: solver, found_by, n, energy, cut (Max-Cut models),
+ * state, variables (named models), reads, elapsed_s, time_to_best_s,
+ * attempts, target_reached, timed_out, cancelled. NULL when out of memory. */
+json_t *nq_result_to_json(const nq_model *m, const nq_result *r);
+/* v as a JSON integer when integral and exactly representable, else a real. */
+json_t *nq_json_number(double v, int integral);
 
 #endif

@@ -30,7 +30,6 @@
 #define SOLVE_MAX_TIME 3600.0
 #define SOLVE_MAX_TEXT ((size_t)1 << 30)
 /* Largest magnitude below which every integer is exactly a double. */
-#define EXACT_INT_LIMIT 9007199254740992.0
 
 typedef struct solve_req {
     nq_model model;
@@ -252,65 +251,14 @@ int nq_service_solve_validate(const json_t *request, nq_err *err)
 
 /* ---- solve: the result ----------------------------------------------------- */
 
-static json_t *value(double v, int integral)
-{
-    if (integral && fabs(v) < EXACT_INT_LIMIT)
-        return json_integer((json_int_t)v);
-    return json_real(v);
-}
-
-static json_t *state_array(const nq_result *r)
-{
-    json_t *a = json_array();
-    for (int32_t i = 0; a && i < r->n; i++)
-        if (json_array_append_new(a, json_integer(r->state[i]))) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
-static json_t *variables(const nq_model *m, const nq_result *r)
-{
-    json_t *o = json_object();
-    for (int32_t i = 0; o && i < r->n; i++)
-        if (json_object_set_new(o, m->names[i], json_integer(r->state[i]))) {
-            json_decref(o);
-            return NULL;
-        }
-    return o;
-}
-
-static void put(json_t *o, const char *key, json_t *v, int *bad)
-{
-    if (json_object_set_new(o, key, v))
-        *bad = 1;
-}
-
-/* The field names of `nqba solve --json`, so both answers read alike. */
+/* The library's result document; a soft deadline (the default cap on
+ * solves without a time limit) reads as a time-out, not a cancel. */
 static json_t *solve_json(const nq_model *m, const nq_result *r, int soft_stopped)
 {
-    json_t *o = json_object();
-    int bad = !o;
-    if (bad)
-        return NULL;
-    put(o, "solver", json_string(r->solver), &bad);
-    put(o, "found_by", json_string(r->found_by), &bad);
-    put(o, "n", json_integer(r->n), &bad);
-    put(o, "energy", value(r->energy, m->integral), &bad);
-    if (m->maxcut)
-        put(o, "cut", value(nq_maxcut_value(m, r->state), m->integral), &bad);
-    put(o, "state", state_array(r), &bad);
-    if (m->names)
-        put(o, "variables", variables(m, r), &bad);
-    put(o, "reads", json_integer(r->reads), &bad);
-    put(o, "elapsed_s", json_real(r->elapsed), &bad);
-    put(o, "time_to_best_s", json_real(r->time_to_best), &bad);
-    put(o, "attempts", json_integer(r->attempts), &bad);
-    put(o, "target_reached", json_boolean(r->target_reached), &bad);
-    put(o, "timed_out", json_boolean(r->timed_out || soft_stopped), &bad);
-    put(o, "cancelled", json_boolean(r->cancelled && !soft_stopped), &bad);
-    if (bad) {
+    json_t *o = nq_result_to_json(m, r);
+    if (o && soft_stopped &&
+        (json_object_set_new(o, "timed_out", json_true()) ||
+         json_object_set_new(o, "cancelled", json_false()))) {
         json_decref(o);
         return NULL;
     }

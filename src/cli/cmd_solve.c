@@ -483,13 +483,6 @@ static void print_text(const solve_ctx *c, FILE *out)
 
 /* ---- JSON output ---- */
 
-static json_t *json_value(double v, int integral)
-{
-    if (integral && fabs(v) < EXACT_INT_LIMIT)
-        return json_integer((json_int_t)v);
-    return json_real(v);
-}
-
 /* jansson integers are signed 64-bit; a larger seed is given as a string so
  * it is never rounded. */
 static json_t *json_seed(uint64_t seed)
@@ -501,65 +494,25 @@ static json_t *json_seed(uint64_t seed)
     return json_string(s);
 }
 
-static json_t *json_state(const nq_result *r)
-{
-    json_t *a = json_array();
-    for (int32_t i = 0; a && i < r->n; i++)
-        if (json_array_append_new(a, json_integer(r->state[i]))) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
-static json_t *json_variables(const nq_model *m, const nq_result *r)
-{
-    json_t *o = json_object();
-    for (int32_t i = 0; o && i < r->n; i++)
-        if (json_object_set_new(o, m->names[i], json_integer(r->state[i]))) {
-            json_decref(o);
-            return NULL;
-        }
-    return o;
-}
-
-/* json_object_set_new frees the value and fails on a NULL one, so one
- * check at the end covers every allocation. */
-static int json_put(json_t *o, const char *key, json_t *v, int *failed)
+/* json_object_set_new frees the value and fails on a NULL one. */
+static void json_put(json_t *o, const char *key, json_t *v, int *failed)
 {
     if (json_object_set_new(o, key, v))
         *failed = 1;
-    return *failed;
 }
 
 static json_t *build_json(const solve_ctx *c)
 {
-    const nq_result *r = &c->result;
-    const nq_model *m = &c->model;
-    json_t *o = json_object();
+    json_t *o = nq_result_to_json(&c->model, &c->result);
     int bad = !o;
     if (bad)
         return NULL;
-    json_put(o, "solver", json_string(r->solver), &bad);
-    json_put(o, "found_by", json_string(r->found_by), &bad);
+    /* What the command line adds to the library's answer. */
     json_put(o, "format", json_string(nq_format_name(c->format)), &bad);
-    json_put(o, "n", json_integer(r->n), &bad);
-    json_put(o, "energy", json_value(r->energy, m->integral), &bad);
-    if (m->maxcut)
-        json_put(o, "cut", json_value(nq_maxcut_value(m, r->state), m->integral), &bad);
-    json_put(o, "state", json_state(r), &bad);
-    if (m->names)
-        json_put(o, "variables", json_variables(m, r), &bad);
-    json_put(o, "reads", json_integer(r->reads), &bad);
     if (c->args.sweeps)
         json_put(o, "sweeps", json_integer(c->args.sweeps), &bad);
     json_put(o, "seed", json_seed(c->args.seed), &bad);
     json_put(o, "threads", json_integer(c->args.threads), &bad);
-    json_put(o, "elapsed_s", json_real(r->elapsed), &bad);
-    json_put(o, "time_to_best_s", json_real(r->time_to_best), &bad);
-    json_put(o, "attempts", json_integer(r->attempts), &bad);
-    json_put(o, "target_reached", json_boolean(r->target_reached), &bad);
-    json_put(o, "timed_out", json_boolean(r->timed_out), &bad);
     if (bad) {
         json_decref(o);
         return NULL;
