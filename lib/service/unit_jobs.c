@@ -29,7 +29,6 @@
 
 #define SOLVE_MAX_TIME 3600.0
 #define SOLVE_MAX_TEXT ((size_t)1 << 30)
-/* Largest magnitude below which every integer is exactly a double. */
 
 typedef struct solve_req {
     nq_model model;
