@@ -43,7 +43,7 @@ static void initial_penalties(const nq_cqm *m, const nq__cqm_qubo *map, const do
         for (int32_t i = 0; con->hard && i < con->e.n_lin; i++) {
             int32_t a = con->e.lin[i].atom;
             for (int32_t k = 0; k < map->atom_n[a]; k++) {
-                double e = con->e.lin[i].w * map->coef[(size_t)a * 40 + k];
+                double e = con->e.lin[i].w * nq__cqm_qubo_coef(m, a, k);
                 double r = gain[map->atom_first[a] + k] / (e * e);
                 lam[c] = r > lam[c] ? r : lam[c];
             }

@@ -55,7 +55,6 @@ void nq__cqm_qubo_free(nq__cqm_qubo *q)
     free(q->atom_first);
     free(q->atom_k);
     free(q->atom_n);
-    free(q->coef);
     memset(q, 0, sizeof *q);
 }
 
@@ -66,8 +65,7 @@ static int map_atoms(const nq_cqm *m, nq__cqm_qubo *q)
     q->atom_first = calloc(na, sizeof *q->atom_first);
     q->atom_k = calloc(na, sizeof *q->atom_k);
     q->atom_n = calloc(na, sizeof *q->atom_n);
-    q->coef = calloc(na * 40, sizeof *q->coef);
-    if (!q->atom_first || !q->atom_k || !q->atom_n || !q->coef)
+    if (!q->atom_first || !q->atom_k || !q->atom_n)
         return NQ_ENOMEM;
     for (int32_t a = 0; a < m->n_atoms; a++) {
         const nq_cqm_var *v = &m->vars[m->atom_var[a]];
@@ -78,28 +76,44 @@ static int map_atoms(const nq_cqm *m, nq__cqm_qubo *q)
         } else if (opt >= 0) {
             if (v->vetoed && v->vetoed[opt])
                 continue;
-            q->coef[(size_t)a * 40] = 1;
             q->atom_n[a] = 1;
         } else {
             affine af = { .k = 0, .n = 0 };
             encode_range(q->n_bits, (double)(v->ub - v->lb), 1, &af);
             q->atom_k[a] = (double)v->lb;
             q->atom_n[a] = af.n;
-            memcpy(q->coef + (size_t)a * 40, af.c, (size_t)af.n * sizeof *af.c);
         }
         q->n_bits += q->atom_n[a];
     }
     return 0;
 }
 
-static void atom_affine(const nq__cqm_qubo *q, int32_t a, affine *out)
+/* Bit weights follow from the bounds (encode_range), so they are derived
+ * here rather than stored: 40 doubles an atom would be most of the map. */
+double nq__cqm_qubo_coef(const nq_cqm *m, int32_t atom, int32_t bit)
+{
+    if (m->atom_opt[atom] >= 0 || m->vars[m->atom_var[atom]].kind != NQ_CQM_INTEGER)
+        return 1;
+    const nq_cqm_var *v = &m->vars[m->atom_var[atom]];
+    affine af = { .k = 0, .n = 0 };
+    encode_range(0, (double)(v->ub - v->lb), 1, &af);
+    return bit < af.n ? af.c[bit] : 0;
+}
+
+static void atom_affine(const nq_cqm *m, const nq__cqm_qubo *q, int32_t a, affine *out)
 {
     out->k = q->atom_k[a];
     out->n = q->atom_n[a];
-    for (int32_t i = 0; i < out->n; i++) {
-        out->bit[i] = q->atom_first[a] + i;
-        out->c[i] = q->coef[(size_t)a * 40 + i];
+    if (out->n > 1) { /* an integer: its weights in one pass */
+        const nq_cqm_var *v = &m->vars[m->atom_var[a]];
+        affine af = { .k = 0, .n = 0 };
+        encode_range(q->atom_first[a], (double)(v->ub - v->lb), 1, &af);
+        memcpy(out->bit, af.bit, sizeof af.bit);
+        memcpy(out->c, af.c, sizeof af.c);
+        return;
     }
+    out->bit[0] = q->atom_first[a];
+    out->c[0] = out->n ? nq__cqm_qubo_coef(m, a, 0) : 0;
 }
 
 /* Add w * (x) * (y) for affine x, y. */
@@ -125,14 +139,14 @@ static int add_objective(const nq_cqm *m, const nq__cqm_qubo *q, nq_builder *b, 
     for (int32_t g = 0; g < m->n_groups; g++) {
         const nq_cqm_expr *e = &m->groups[g].e;
         for (int32_t i = 0; i < e->n_lin; i++) {
-            atom_affine(q, e->lin[i].atom, &x);
+            atom_affine(m, q, e->lin[i].atom, &x);
             int rc = add_product(b, &x, &one, sign * e->lin[i].w, err);
             if (rc)
                 return rc;
         }
         for (int32_t i = 0; i < e->n_quad; i++) {
-            atom_affine(q, e->quad[i].a, &x);
-            atom_affine(q, e->quad[i].b, &y);
+            atom_affine(m, q, e->quad[i].a, &x);
+            atom_affine(m, q, e->quad[i].b, &y);
             int rc = add_product(b, &x, &y, sign * e->quad[i].w, err);
             if (rc)
                 return rc;
@@ -190,7 +204,7 @@ static int con_flat(const nq_cqm *m, const nq__cqm_qubo *q, int32_t c, flat *f)
     f->n = 0;
     f->k = -m->cons[c].rhs;
     for (int32_t i = 0; i < e->n_lin; i++) {
-        atom_affine(q, e->lin[i].atom, &x);
+        atom_affine(m, q, e->lin[i].atom, &x);
         f->k += e->lin[i].w * x.k;
         for (int32_t j = 0; j < x.n; j++)
             if (flat_push(f, x.bit[j], e->lin[i].w * x.c[j]))
@@ -325,7 +339,7 @@ void nq__cqm_qubo_decode(const nq_cqm *m, const nq__cqm_qubo *q, const int8_t *b
         } else {
             double x = q->atom_k[a];
             for (int32_t i = 0; i < q->atom_n[a]; i++)
-                x += q->coef[(size_t)a * 40 + i] * bits[q->atom_first[a] + i];
+                x += nq__cqm_qubo_coef(m, a, i) * bits[q->atom_first[a] + i];
             int64_t r = (int64_t)nearbyint(x);
             values[v] = r < var->lb ? var->lb : r > var->ub ? var->ub : r;
         }

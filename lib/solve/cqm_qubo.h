@@ -14,7 +14,6 @@ typedef struct nq__cqm_qubo {
     int32_t *atom_first; /* atom: first bit */
     double *atom_k;      /* atom: constant part */
     int32_t *atom_n;     /* atom: number of bits */
-    double *coef;        /* atom * 40 + i: weight of bit i */
 } nq__cqm_qubo;
 
 /* Nonzero when every constraint is linear. */
@@ -26,5 +25,7 @@ int nq__cqm_qubo_build(const nq_cqm *m, const double *lam, double onehot, nq__cq
 void nq__cqm_qubo_decode(const nq_cqm *m, const nq__cqm_qubo *q, const int8_t *bits,
                          int64_t *values);
 void nq__cqm_qubo_free(nq__cqm_qubo *q);
+/* Weight of bit `bit` of an atom's encoding (1 for 0/1 atoms). */
+double nq__cqm_qubo_coef(const nq_cqm *m, int32_t atom, int32_t bit);
 
 #endif

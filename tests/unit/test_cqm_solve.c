@@ -215,7 +215,7 @@ static double qubo_min_over_slack(const nq_model *q, const nq__cqm_qubo *map, co
                 continue;
             int64_t rest = var->kind == NQ_CQM_CHOICE ? vals[v] == k : vals[v] - var->lb;
             for (int32_t i = map->atom_n[a] - 1; i >= 0; i--) { /* greedy: largest weight first */
-                double c = map->coef[(size_t)a * 40 + i];
+                double c = nq__cqm_qubo_coef(m, a, i);
                 bits[map->atom_first[a] + i] = rest >= (int64_t)c;
                 rest -= bits[map->atom_first[a] + i] ? (int64_t)c : 0;
             }
