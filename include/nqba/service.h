@@ -48,10 +48,11 @@ typedef enum nq_job_priority { NQ_PRIO_HIGH = 0, NQ_PRIO_NORMAL = 1, NQ_PRIO_LOW
  * or fails with err (err->where a JSON pointer into the request). It must
  * poll cancel (or pass it to the solver as cancel_flag) and may call
  * progress(ctx, &p) from its thread. Runs on a worker thread, never on an
- * HTTP thread. */
+ * HTTP thread. prepared is what the route's prepare function built from
+ * the same request (borrowed), or NULL: the function then builds it. */
 typedef struct nq_job_ctx nq_job_ctx;
-typedef int (*nq_job_fn)(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
-                         json_t **result, nq_err *err);
+typedef int (*nq_job_fn)(const json_t *request, void *prepared, const atomic_int *cancel,
+                         nq_job_ctx *ctx, json_t **result, nq_err *err);
 /* Report progress (thread-safe; rate-limited internally to ~20 events/s).
  * A NULL ctx is ignored, so a job function can also run outside the
  * service (tests, the CLI). */
@@ -90,7 +91,10 @@ int nq_jobs_accepting(const nq_jobs *j);
 typedef struct nq_job_submit {
     const char *kind;         /* route-like name: "solve", "decision-engine"; also the solver
                                * metrics label source */
-    json_t *request;          /* the parsed body; the job keeps its own copy */
+    json_t *request;          /* the parsed body: the job takes this reference over,
+                               * whatever nq_jobs_submit returns */
+    void *prepared;           /* NULL, or fn's input built from request: taken over too, */
+    void (*prepared_free)(void *); /* and released with this once fn has run */
     nq_job_fn fn;
     nq_job_priority priority;
     const char *idempotency_key; /* NULL or the header value (<= 256 bytes) */
@@ -116,6 +120,9 @@ json_t *nq_jobs_get(nq_jobs *j, const char *job_id, int with_result);
 
 /* The result of a succeeded job (a new value the caller owns) or NULL. */
 json_t *nq_jobs_result(nq_jobs *j, const char *job_id);
+/* The same result as compact JSON text (malloc'd, caller frees; *len its
+ * length), written once when the job finished; NULL when not succeeded. */
+char *nq_jobs_result_text(nq_jobs *j, const char *job_id, size_t *len);
 
 /* Cancel: queued -> cancelled at once; running -> its cancel flag is set
  * and the worker stops within ~50 ms (the job then ends "cancelled"; a job
@@ -135,23 +142,26 @@ int nq_jobs_subscribe(nq_jobs *j, const char *job_id, nq_job_sub **out); /* NQ_E
 int nq_jobs_next_event(nq_job_sub *s, double timeout, const char **event, char **data);
 void nq_jobs_unsubscribe(nq_job_sub *s);
 
-/* Repeats of a byte-identical body: after a job answered a request body,
- * nq_jobs_remember_body records (kind, body) -> that job and its result
- * text; nq_jobs_lookup_body answers a later identical body with a malloc'd
- * copy of the result text (caller frees) and the job's id, counting a cache
- * hit, or returns NULL. No parsing, validation or new job on a hit. Both do
- * nothing when the cache is disabled. */
-void nq_jobs_remember_body(nq_jobs *j, const char *kind, const char *body, size_t len,
-                           const char *job_id);
-char *nq_jobs_lookup_body(nq_jobs *j, const char *kind, const char *body, size_t len,
-                          char job_id[33]);
+/* Repeats of a byte-identical body. nq_jobs_body_key hashes (kind, body)
+ * once per request; after a job answered that body, nq_jobs_remember_body
+ * records key -> that job and its result text; nq_jobs_lookup_body answers
+ * a later identical body with a malloc'd copy of the result text (caller
+ * frees; *len its length) and the job's id, counting a cache hit, or
+ * returns NULL. No parsing, validation or new job on a hit. Lookup and
+ * remember do nothing when the cache is disabled. */
+void nq_jobs_body_key(const char *kind, const char *body, size_t len, char key[65]);
+void nq_jobs_remember_body(nq_jobs *j, const char key[65], const char *job_id);
+char *nq_jobs_lookup_body(nq_jobs *j, const char key[65], char job_id[33], size_t *len);
 
 /* Counts per state (for /readyz and the nqba_jobs gauge). */
 void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
 
 /* ---- built-in job kinds (lib/service/unit_jobs.c) ------------------------ */
-/* Each route has a validator, run on the HTTP thread before queueing so bad
- * input is answered at once (cheap: parsing only), and a job function.
+/* Each route has a prepare function, run on the HTTP thread before
+ * queueing so bad input is answered at once (parsing only, no solving),
+ * and a job function. What prepare builds (*prepared, released with
+ * nq_service_prepared_free) goes to the job as its prepared argument, so
+ * the request is parsed once.
  * Validation errors carry the JSON pointer of the bad member in err->where;
  * NQ_EPARSE/NQ_EINVAL/NQ_ERANGE/NQ_ENOTFOUND map to 422, NQ_ELIMIT to 413. */
 
@@ -166,15 +176,18 @@ void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
 /* Without options.time_limit a solve stops after this many seconds (its
  * best so far, "timed_out": true), so no request runs unbounded. */
 #define NQ_SERVICE_SOLVE_DEFAULT_TIME 10.0
-int nq_service_solve_validate(const json_t *request, nq_err *err);
-int nq_service_solve_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
-                         json_t **result, nq_err *err);
+int nq_service_solve_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_solve_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                         nq_job_ctx *ctx, json_t **result, nq_err *err);
 
 /* POST /api/v1/nqba/decision-engine: the decision request of
  * docs/api/decision-model.md; result: nq_decision_to_json. */
-int nq_service_decision_validate(const json_t *request, nq_err *err);
-int nq_service_decision_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
-                            json_t **result, nq_err *err);
+int nq_service_decision_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_decision_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                            nq_job_ctx *ctx, json_t **result, nq_err *err);
+/* Release what a prepare function built (NULL ok). One function for every
+ * kind: the prepared value records its own kind. */
+void nq_service_prepared_free(void *prepared);
 
 /* Canonical hash of a request for the cache and idempotency: SHA-256 hex
  * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */

@@ -17,7 +17,7 @@
 #include "nqba/sha256.h"
 #include "service_internal.h"
 
-static void body_hash(const char *kind, const char *body, size_t len, char out[65])
+void nq_jobs_body_key(const char *kind, const char *body, size_t len, char key[65])
 {
     nq_sha256_ctx c;
     uint8_t d[NQ_SHA256_LEN];
@@ -25,49 +25,60 @@ static void body_hash(const char *kind, const char *body, size_t len, char out[6
     nq_sha256_update(&c, "body\n", 5); /* never equal to a canonical hash's input */
     nq_sha256_update(&c, kind, strlen(kind));
     nq_sha256_update(&c, "\n", 1);
-    nq_sha256_update(&c, body, len);
+    if (body)
+        nq_sha256_update(&c, body, len);
     nq_sha256_final(&c, d);
-    nq_sha256_hex(d, out);
+    nq_sha256_hex(d, key);
 }
 
-void nq_jobs_remember_body(nq_jobs *j, const char *kind, const char *body, size_t len,
-                           const char *job_id)
+/* {"job": id, "text": the answer}: the text is the worker's own output,
+ * valid UTF-8 by construction, so it is not checked again. */
+static json_t *entry_new(const char *job_id, const nq__job *job)
 {
-    if (!j->body_cache || !body)
+    json_t *e = json_object();
+    if (e && (json_object_set_new(e, "job", json_string(job_id)) ||
+              json_object_set_new(e, "text",
+                                  json_stringn_nocheck(job->result_text, job->result_len)))) {
+        json_decref(e);
+        return NULL;
+    }
+    return e;
+}
+
+void nq_jobs_remember_body(nq_jobs *j, const char key[65], const char *job_id)
+{
+    if (!j->body_cache)
         return;
-    char hash[65];
-    body_hash(kind, body, len, hash);
     pthread_mutex_lock(&j->hub->mu);
     nq__job *job = nq__store_find(j, job_id);
     json_t *entry = NULL;
-    if (job && job->state == NQ_JOB_SUCCEEDED && job->result) {
-        /* The same text the server sends for a fresh answer. */
-        char *text = json_dumps(job->result, JSON_COMPACT | JSON_REAL_PRECISION(17));
-        entry = text ? json_pack("{s:s, s:s}", "job", job_id, "text", text) : NULL;
-        free(text);
-    }
+    if (job && job->state == NQ_JOB_SUCCEEDED && job->result_text)
+        entry = entry_new(job_id, job);
     if (entry)
-        nq__cache_put(j->body_cache, hash, entry);
+        nq__cache_put(j->body_cache, key, entry);
     json_decref(entry); /* under the lock: only one thread ever counts its references */
     pthread_mutex_unlock(&j->hub->mu);
 }
 
-char *nq_jobs_lookup_body(nq_jobs *j, const char *kind, const char *body, size_t len,
-                          char job_id[33])
+char *nq_jobs_lookup_body(nq_jobs *j, const char key[65], char job_id[33], size_t *len)
 {
-    if (!j->body_cache || !body)
+    if (!j->body_cache)
         return NULL;
-    char hash[65], *text = NULL;
-    body_hash(kind, body, len, hash);
+    char *text = NULL;
     pthread_mutex_lock(&j->hub->mu);
-    const json_t *entry = nq__cache_peek(j->body_cache, hash);
+    const json_t *entry = nq__cache_peek(j->body_cache, key);
     const char *id = entry ? json_string_value(json_object_get(entry, "job")) : NULL;
     if (id && nq__store_find(j, id)) {
         /* Copies made under the lock: no JSON value crosses threads. */
-        text = strdup(json_string_value(json_object_get(entry, "text")));
-        snprintf(job_id, 33, "%s", id);
+        const json_t *t = json_object_get(entry, "text");
+        size_t n = json_string_length(t);
+        if ((text = malloc(n + 1))) {
+            memcpy(text, json_string_value(t), n + 1);
+            *len = n;
+            snprintf(job_id, 33, "%s", id);
+        }
     } else if (entry) {
-        nq__cache_remove(j->body_cache, hash);
+        nq__cache_remove(j->body_cache, key);
     }
     pthread_mutex_unlock(&j->hub->mu);
     if (text && j->metrics)

@@ -1,8 +1,9 @@
 /* cache.c - the result cache: an LRU map from a request hash to the
- * result of a job that succeeded.
+ * result of a job that succeeded (its text, held as a JSON string), or,
+ * for the body cache, to a small entry object.
  *
- * Results are shared by reference, never copied: they are immutable once
- * their job succeeded. Every call runs under the hub lock (a lookup is a
+ * Values are immutable once put, and their reference counts change only
+ * under the lock. Every call runs under the hub lock (a lookup is a
  * map probe and two pointer moves), so the cache needs no lock of its own.
  * Failed and cancelled jobs are never cached: the jobs module only puts
  * results of jobs that succeeded. */
@@ -77,16 +78,6 @@ void nq__cache_free(nq__cache *c)
     free(c);
 }
 
-json_t *nq__cache_get(nq__cache *c, const char *hash)
-{
-    entry *e = nq__map_get(&c->map, hash);
-    if (!e)
-        return NULL;
-    unlink_entry(c, e);
-    push_front(c, e);
-    return json_incref(e->result);
-}
-
 const json_t *nq__cache_peek(nq__cache *c, const char *hash)
 {
     entry *e = nq__map_get(&c->map, hash);
@@ -125,4 +116,21 @@ void nq__cache_put(nq__cache *c, const char *hash, json_t *result)
     c->n++;
     while (c->n > c->capacity)
         drop(c, c->tail);
+}
+
+void nq__cache_put_text(nq__cache *c, const char *hash, const char *text, size_t len)
+{
+    json_t *v = json_stringn_nocheck(text, len); /* the worker's own output: valid UTF-8 */
+    if (v)
+        nq__cache_put(c, hash, v);
+    json_decref(v);
+}
+
+const char *nq__cache_get_text(nq__cache *c, const char *hash, size_t *len)
+{
+    const json_t *v = nq__cache_peek(c, hash);
+    if (!json_is_string(v))
+        return NULL;
+    *len = json_string_length(v);
+    return json_string_value(v);
 }

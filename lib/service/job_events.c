@@ -95,7 +95,7 @@ static const char *final_event(const nq__job *job, char **data)
 {
     switch (job->state) {
     case NQ_JOB_SUCCEEDED:
-        *data = json_dumps(job->result, DUMP_FLAGS);
+        *data = job->result_text ? strdup(job->result_text) : NULL;
         return "result";
     case NQ_JOB_FAILED:
         *data = dump_new(nq__error_json(job));

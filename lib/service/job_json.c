@@ -1,12 +1,12 @@
 /* job_json.c - job snapshots for GET /api/v1/jobs/{id}, results, and the
  * canonical request hash.
  *
- * A result is immutable once its job succeeded, and the job and the cache
- * share it. Its reference count is only ever changed under the hub lock:
- * jansson's inline json_decref reads the count with a plain load before
- * its atomic decrement, which is a data race when two threads drop
- * references at once. Callers therefore get a private deep copy, made
- * outside the lock (reading an immutable value needs none). */
+ * A job keeps its result as text, written once by its worker. Callers get
+ * their own copy of the bytes, taken under the hub lock, and parse it (if
+ * they want a document) outside the lock. No JSON value is shared between
+ * threads: jansson's inline json_decref reads the count with a plain load
+ * before its atomic decrement, a data race when two threads drop
+ * references at once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,28 +64,40 @@ static json_t *snapshot(const nq__job *job)
     return o;
 }
 
-/* A copy of a shared result on which the caller holds a reference taken
- * under the lock; the reference is dropped under the lock again. */
-static json_t *private_copy(nq_jobs *j, json_t *shared)
+/* A copy of a succeeded job's result text (NULL otherwise), made under
+ * the lock; *len its length. */
+static char *text_copy(nq__job *job, size_t *len)
 {
-    if (!shared)
+    if (!job || job->state != NQ_JOB_SUCCEEDED || !job->result_text)
         return NULL;
-    json_t *copy = json_deep_copy(shared);
-    pthread_mutex_lock(&j->hub->mu);
-    json_decref(shared);
-    pthread_mutex_unlock(&j->hub->mu);
+    char *copy = malloc(job->result_len + 1);
+    if (copy) {
+        memcpy(copy, job->result_text, job->result_len + 1);
+        *len = job->result_len;
+    }
     return copy;
+}
+
+/* The result as a new document, parsed outside the lock. */
+static json_t *parse_text(char *text, size_t len)
+{
+    json_t *v = text ? json_loadb(text, len, 0, NULL) : NULL;
+    free(text);
+    return v;
 }
 
 json_t *nq_jobs_get(nq_jobs *j, const char *job_id, int with_result)
 {
+    size_t len = 0;
+    char *text = NULL;
     pthread_mutex_lock(&j->hub->mu);
     nq__job *job = nq__store_find(j, job_id);
     json_t *o = job ? snapshot(job) : NULL;
     int want = o && with_result && job->state == NQ_JOB_SUCCEEDED;
-    json_t *shared = want ? json_incref(job->result) : NULL;
+    if (want)
+        text = text_copy(job, &len);
     pthread_mutex_unlock(&j->hub->mu);
-    if (want && json_object_set_new(o, "result", private_copy(j, shared))) {
+    if (want && json_object_set_new(o, "result", parse_text(text, len))) {
         json_decref(o);
         return NULL;
     }
@@ -94,35 +106,68 @@ json_t *nq_jobs_get(nq_jobs *j, const char *job_id, int with_result)
 
 json_t *nq_jobs_result(nq_jobs *j, const char *job_id)
 {
+    size_t len = 0;
     pthread_mutex_lock(&j->hub->mu);
-    nq__job *job = nq__store_find(j, job_id);
-    json_t *shared = job && job->state == NQ_JOB_SUCCEEDED ? json_incref(job->result) : NULL;
+    char *text = text_copy(nq__store_find(j, job_id), &len);
     pthread_mutex_unlock(&j->hub->mu);
-    return private_copy(j, shared);
+    return parse_text(text, len);
+}
+
+char *nq_jobs_result_text(nq_jobs *j, const char *job_id, size_t *len)
+{
+    pthread_mutex_lock(&j->hub->mu);
+    char *text = text_copy(nq__store_find(j, job_id), len);
+    pthread_mutex_unlock(&j->hub->mu);
+    return text;
+}
+
+/* The dumper hands over a token at a time; batching them keeps the hash
+ * working on whole blocks. */
+typedef struct hash_sink {
+    nq_sha256_ctx c;
+    size_t n;
+    char buf[4096];
+} hash_sink;
+
+static int hash_chunk(const char *buffer, size_t size, void *data)
+{
+    hash_sink *h = data;
+    if (h->n + size > sizeof h->buf) {
+        nq_sha256_update(&h->c, h->buf, h->n);
+        h->n = 0;
+    }
+    if (size > sizeof h->buf) {
+        nq_sha256_update(&h->c, buffer, size);
+        return 0;
+    }
+    memcpy(h->buf + h->n, buffer, size);
+    h->n += size;
+    return 0;
 }
 
 /* Sorted keys and 17 significant digits make the text a function of the
  * JSON value alone, whatever the member order or number spelling the
- * client used ("1.0" and "1.00" are the same real). */
+ * client used ("1.0" and "1.00" are the same real). The text streams into
+ * the hash: no copy of a document that may be large. */
 void nq_request_hash(const char *kind, const json_t *request, char out[65])
 {
-    nq_sha256_ctx c;
-    nq_sha256_init(&c);
-    nq_sha256_update(&c, kind, strlen(kind));
-    nq_sha256_update(&c, "\n", 1);
-    char *text = json_dumps(request, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) |
-                                         JSON_ENCODE_ANY);
-    if (text) {
-        nq_sha256_update(&c, text, strlen(text));
-    } else {
-        /* Out of memory: a hash of the kind alone would match other
-         * requests, so make it match none. */
+    hash_sink h;
+    h.n = 0;
+    nq_sha256_init(&h.c);
+    nq_sha256_update(&h.c, kind, strlen(kind));
+    nq_sha256_update(&h.c, "\n", 1);
+    int rc = json_dump_callback(request, hash_chunk, &h,
+                                JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) |
+                                    JSON_ENCODE_ANY);
+    nq_sha256_update(&h.c, h.buf, h.n);
+    if (rc) {
+        /* Out of memory: a hash of what was written so far could match
+         * other requests, so make it match none. */
         char salt[33];
         nq__make_id(salt);
-        nq_sha256_update(&c, salt, 32);
+        nq_sha256_update(&h.c, salt, 32);
     }
-    free(text);
     uint8_t d[NQ_SHA256_LEN];
-    nq_sha256_final(&c, d);
+    nq_sha256_final(&h.c, d);
     nq_sha256_hex(d, out);
 }

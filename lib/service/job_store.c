@@ -84,25 +84,30 @@ void nq__rfc3339(double wall, char out[32])
 int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
 {
     nq__job *job = calloc(1, sizeof *job);
-    if (!job)
+    if (!job) {
+        json_decref(s->request);
+        if (s->prepared && s->prepared_free)
+            s->prepared_free(s->prepared);
         return NQ_ENOMEM;
+    }
+    /* The caller's reference becomes the job's: the caller never touches
+     * the document again, so its count is only ever changed by the job's
+     * owner (see job_json.c on why counts stay single-threaded). */
+    job->request = s->request;
+    job->prepared = s->prepared;
+    job->prepared_free = s->prepared_free;
+    job->refs = 1;
     job->kind = strdup(s->kind);
     job->idem_key = s->idempotency_key ? strdup(s->idempotency_key) : NULL;
     if (!job->kind || (s->idempotency_key && !job->idem_key) || nq__cond_init(&job->done)) {
+        nq__job_drop_prepared(job);
+        json_decref(job->request);
         free(job->kind);
         free(job->idem_key);
         free(job);
         return NQ_ENOMEM;
     }
-    job->refs = 1;
     memcpy(job->hash, hash, sizeof job->hash);
-    /* A private copy: the caller's reference count is then never touched
-     * from a worker (see job_json.c on why counts stay under the lock). */
-    job->request = json_deep_copy(s->request);
-    if (!job->request) {
-        nq__job_unref(job);
-        return NQ_ENOMEM;
-    }
     job->fn = s->fn;
     job->prio = s->priority;
     job->state = NQ_JOB_QUEUED;
@@ -112,14 +117,22 @@ int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
     return NQ_OK;
 }
 
+void nq__job_drop_prepared(nq__job *job)
+{
+    if (job->prepared && job->prepared_free)
+        job->prepared_free(job->prepared);
+    job->prepared = NULL;
+}
+
 void nq__job_unref(nq__job *job)
 {
     if (!job || --job->refs > 0)
         return;
+    nq__job_drop_prepared(job);
     free(job->kind);
     free(job->idem_key);
     json_decref(job->request);
-    json_decref(job->result);
+    free(job->result_text);
     pthread_cond_destroy(&job->done);
     free(job);
 }

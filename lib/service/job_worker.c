@@ -5,12 +5,14 @@
  * linked so a queued job is cancelled in O(1).
  *
  * A worker runs the job function without the hub lock; the function sees
- * only its request (immutable after submit) and its cancel flag (atomic).
+ * only its request and prepared input (both immutable after submit, and
+ * read only by the worker) and its cancel flag (atomic).
  * The final state is decided by why the flag was raised, not by what the
  * function returned: a user's cancel or a shutdown ends "cancelled" even if
  * the solver returned its best-so-far, and the watchdog's ends "failed"
  * with the error code "timeout". */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nqba/clock.h"
@@ -59,6 +61,7 @@ static nq__job *queue_pop(nq_jobs *j)
 
 void nq__job_finished(nq_jobs *j, nq__job *job, nq_job_state st)
 {
+    nq__job_drop_prepared(job); /* a queued job cancelled: it never ran */
     job->finished_wall = nq_clock_wall_s();
     job->finished_mono = nq_clock_s();
     nq__set_state(j, job, st);
@@ -83,8 +86,9 @@ static void start(nq_jobs *j, nq__job *job, int slot)
         pthread_cond_signal(&j->watch);
 }
 
-/* Takes *result over when the job succeeded (the job then owns it). */
-static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, json_t **result, const nq_err *e)
+/* Takes *text over when the job succeeded (the job then owns it). */
+static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, const json_t *result, char **text,
+                            const nq_err *e)
 {
     if (job->why == NQ__WHY_USER || job->why == NQ__WHY_SHUTDOWN)
         return NQ_JOB_CANCELLED;
@@ -94,25 +98,29 @@ static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, json_t **result, c
                    j->cfg.job_timeout);
         return NQ_JOB_FAILED;
     }
-    if (rc == NQ_OK && *result) {
-        job->result = *result;
-        *result = NULL;
+    if (rc == NQ_OK && result && *text) {
+        job->result_text = *text;
+        job->result_len = strlen(*text);
+        *text = NULL;
         return NQ_JOB_SUCCEEDED;
     }
     job->err = *e;
-    if (rc == NQ_OK)
+    if (rc == NQ_OK && result)
+        nq_err_set(&job->err, rc = NQ_ENOMEM, NULL, "out of memory writing the result");
+    else if (rc == NQ_OK)
         nq_err_set(&job->err, rc = NQ_EINTERNAL, NULL, "the job returned no result");
     snprintf(job->err_code, sizeof job->err_code, "%s", nq_code_name(rc));
     return NQ_JOB_FAILED;
 }
 
-static void finish(nq_jobs *j, nq__job *job, int slot, int rc, json_t **result, const nq_err *e)
+static void finish(nq_jobs *j, nq__job *job, int slot, int rc, const json_t *result, char **text,
+                   const nq_err *e)
 {
     j->slots[slot] = NULL;
     j->running--;
-    nq_job_state st = outcome(j, job, rc, result, e);
+    nq_job_state st = outcome(j, job, rc, result, text, e);
     if (st == NQ_JOB_SUCCEEDED && j->cache)
-        nq__cache_put(j->cache, job->hash, job->result);
+        nq__cache_put_text(j->cache, job->hash, job->result_text, job->result_len);
     if (j->metrics) {
         char labels[NQ__SOLVER_LABEL_MAX + 16];
         snprintf(labels, sizeof labels, "kind=%s", job->kind);
@@ -127,18 +135,31 @@ static void finish(nq_jobs *j, nq__job *job, int slot, int rc, json_t **result, 
     nq__job_unref(job);
 }
 
-/* One job, without the lock. */
+/* One job, without the lock. The answer's text is written here, once, on
+ * the worker, and is all the job keeps of it: every reader (the HTTP
+ * answer, events, the caches) copies bytes instead of walking a document,
+ * and no JSON value is ever shared between threads. */
 static void run(nq_jobs *j, nq__job *job, int slot)
 {
     nq_job_ctx ctx = {j, job};
     json_t *result = NULL;
+    char *text = NULL;
     nq_err e;
     nq_err_clear(&e);
-    int rc = job->fn(job->request, &job->cancel, &ctx, &result, &e);
+    int rc = job->fn(job->request, job->prepared, &job->cancel, &ctx, &result, &e);
+    nq__job_drop_prepared(job);
+    /* Only the worker reads the request, and only in fn: a finished job
+     * keeps its hash, not the document (a big model otherwise stays in
+     * memory for as long as the job is kept). */
+    json_decref(job->request);
+    job->request = NULL;
+    if (rc == NQ_OK && result)
+        text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17));
     pthread_mutex_lock(&j->hub->mu);
-    finish(j, job, slot, rc, &result, &e);
+    finish(j, job, slot, rc, result, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);
-    json_decref(result); /* not taken: never shared */
+    json_decref(result); /* the job keeps its text: the document never leaves this thread */
+    free(text);
 }
 
 void *nq__worker_main(void *arg)

@@ -228,9 +228,13 @@ static int repeat(const nq__job *old, const char *hash, char job_id[33], int *ca
 
 /* A cache hit becomes a job that is succeeded from the start, so that
  * GET /jobs/{id} and the events work for it like for any other. */
-static int add_cached(nq_jobs *j, nq__job *job, json_t *result)
+static int add_cached(nq_jobs *j, nq__job *job, const char *text, size_t len)
 {
-    job->result = result;
+    nq__job_drop_prepared(job); /* never runs */
+    if (!(job->result_text = malloc(len + 1)))
+        return NQ_ENOMEM;
+    memcpy(job->result_text, text, len + 1);
+    job->result_len = len;
     job->cached = 1;
     job->state = NQ_JOB_SUCCEEDED;
     job->started_wall = job->finished_wall = job->created_wall;
@@ -264,8 +268,9 @@ static int submit_locked(nq_jobs *j, nq__job *job, char job_id[33], int *cached,
     } else if (old) {
         rc = repeat(old, job->hash, job_id, cached, err);
     } else {
-        json_t *hit = j->cache ? nq__cache_get(j->cache, job->hash) : NULL;
-        rc = hit ? add_cached(j, job, hit) : add_queued(j, job, err);
+        size_t len = 0;
+        const char *hit = j->cache ? nq__cache_get_text(j->cache, job->hash, &len) : NULL;
+        rc = hit ? add_cached(j, job, hit, len) : add_queued(j, job, err);
         if (rc == NQ_ENOMEM)
             nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
         if (!rc) {
@@ -284,10 +289,13 @@ int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cac
     job_id[0] = '\0';
     *cached = 0;
     int rc = check_submit(s, err);
-    if (rc)
+    if (rc) {
+        json_decref(s ? s->request : NULL);
+        if (s && s->prepared && s->prepared_free)
+            s->prepared_free(s->prepared);
         return rc;
-    /* Hashing and copying the request happen outside the lock: both walk
-     * the whole document. */
+    }
+    /* Hashing happens outside the lock: it walks the whole document. */
     char hash[65];
     nq_request_hash(s->kind, s->request, hash);
     nq__job *job;

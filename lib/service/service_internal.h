@@ -84,6 +84,8 @@ typedef struct nq__job {
     char *kind;
     char *idem_key; /* NULL or owned copy */
     json_t *request;
+    void *prepared; /* taken from the submit; released once fn has run */
+    void (*prepared_free)(void *);
     nq_job_fn fn;
     nq_job_priority prio;
     nq_job_state state;
@@ -98,7 +100,8 @@ typedef struct nq__job {
     double best_energy, prog_elapsed, prog_fraction;
     double last_event_mono;
     char solver[NQ__SOLVER_LABEL_MAX]; /* reported by the job fn, "" if none */
-    json_t *result;                    /* succeeded: immutable once set, shared */
+    char *result_text; /* succeeded: the result as compact JSON, immutable once set */
+    size_t result_len;
     char err_code[24];                 /* failed: "invalid", "timeout", ... */
     nq_err err;
     pthread_cond_t done;           /* broadcast when the job finishes */
@@ -116,13 +119,15 @@ struct nq_job_ctx {
 typedef struct nq__cache nq__cache;
 int nq__cache_new(int capacity, nq__cache **out);
 void nq__cache_free(nq__cache *c);
-/* A new reference to the cached result, or NULL. */
-json_t *nq__cache_get(nq__cache *c, const char *hash);
 /* Insert (takes a new reference on result); drops the least recently used. */
 void nq__cache_put(nq__cache *c, const char *hash, json_t *result);
 /* The cached value itself (borrowed, valid while the lock is held), or NULL. */
 const json_t *nq__cache_peek(nq__cache *c, const char *hash);
 void nq__cache_remove(nq__cache *c, const char *hash);
+/* A result's text: stored as a JSON string; the lookup's text is borrowed
+ * (valid while the lock is held), NULL when absent. */
+void nq__cache_put_text(nq__cache *c, const char *hash, const char *text, size_t len);
+const char *nq__cache_get_text(nq__cache *c, const char *hash, size_t *len);
 
 typedef struct nq__worker {
     nq_jobs *jobs;
@@ -156,7 +161,10 @@ struct nq_jobs {
 };
 
 /* job_store.c: ids, the finished-job list, idempotency keys, states. */
+/* Takes s->request and s->prepared over, also on failure. */
 int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out);
+/* Release a job's prepared input (without the lock: it may be a big model). */
+void nq__job_drop_prepared(nq__job *job);
 void nq__job_unref(nq__job *job); /* hub lock held */
 int nq__store_add(nq_jobs *j, nq__job *job);
 nq__job *nq__store_find(nq_jobs *j, const char *id);

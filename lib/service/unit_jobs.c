@@ -2,10 +2,10 @@
  * POST /api/v1/nqba/decision-engine. Each has a validator (parsing only,
  * run on the HTTP thread) and a job function (run on a worker).
  *
- * The job function parses the request again rather than receiving the
- * validator's model: the request is the one thing a job keeps, parsing is
- * cheap next to solving, and it keeps the job independent of which thread
- * validated it.
+ * The prepare function's output (the parsed model and options) goes to
+ * the job, so a request is parsed once; a job function given none parses
+ * the request itself, which keeps it usable on its own (tests, a job
+ * rebuilt from its stored request).
  *
  * Cancelling: the job's flag goes to the solvers as
  * nq_solve_opts.cancel_flag and nq_decision_opts.cancel_flag, which they
@@ -35,6 +35,14 @@ typedef struct solve_req {
     nq_solve_opts o;
     int has_time_limit;
 } solve_req;
+
+/* What the prepare functions hand to the jobs; kind tells which part. */
+enum { PREP_SOLVE = 1, PREP_DECISION = 2 };
+typedef struct prepared {
+    int kind;
+    solve_req solve;
+    nq_decision_req decision;
+} prepared;
 
 typedef struct job_cb {
     nq_job_ctx *ctx;
@@ -239,13 +247,32 @@ static int parse_solve(const json_t *req, solve_req *r, nq_err *err)
     return rc;
 }
 
-int nq_service_solve_validate(const json_t *request, nq_err *err)
+int nq_service_solve_prepare(const json_t *request, void **out, nq_err *err)
 {
-    solve_req r;
-    int rc = parse_solve(request, &r, err);
-    if (!rc)
-        solve_req_free(&r);
-    return rc;
+    *out = NULL;
+    prepared *p = calloc(1, sizeof *p);
+    if (!p)
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    int rc = parse_solve(request, &p->solve, err);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    p->kind = PREP_SOLVE;
+    *out = p;
+    return NQ_OK;
+}
+
+void nq_service_prepared_free(void *ptr)
+{
+    prepared *p = ptr;
+    if (!p)
+        return;
+    if (p->kind == PREP_SOLVE)
+        solve_req_free(&p->solve);
+    else if (p->kind == PREP_DECISION)
+        nq_decision_req_free(&p->decision);
+    free(p);
 }
 
 /* ---- solve: the result ----------------------------------------------------- */
@@ -264,13 +291,11 @@ static json_t *solve_json(const nq_model *m, const nq_result *r, int soft_stoppe
     return o;
 }
 
-int nq_service_solve_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
-                         json_t **result, nq_err *err)
+static int run_solve(solve_req *rq, const atomic_int *cancel, nq_job_ctx *ctx, json_t **result,
+                     nq_err *err)
 {
-    solve_req r;
-    int rc = parse_solve(request, &r, err);
-    if (rc)
-        return rc;
+    solve_req r = *rq; /* a shallow copy: the model stays the caller's */
+    int rc;
     if (!r.has_time_limit)
         nq_job_soft_deadline(ctx, NQ_SERVICE_SOLVE_DEFAULT_TIME);
     r.o.cancel_flag = cancel;
@@ -290,41 +315,71 @@ int nq_service_solve_job(const json_t *request, const atomic_int *cancel, nq_job
     if (!rc && !(*result = solve_json(&r.model, &res, soft)))
         rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory building the result");
     nq_result_free(&res);
+    return rc;
+}
+
+int nq_service_solve_job(const json_t *request, void *ptr, const atomic_int *cancel,
+                         nq_job_ctx *ctx, json_t **result, nq_err *err)
+{
+    prepared *p = ptr;
+    if (p && p->kind == PREP_SOLVE)
+        return run_solve(&p->solve, cancel, ctx, result, err);
+    solve_req r;
+    int rc = parse_solve(request, &r, err);
+    if (rc)
+        return rc;
+    rc = run_solve(&r, cancel, ctx, result, err);
     solve_req_free(&r);
     return rc;
 }
 
 /* ---- decision engine --------------------------------------------------------- */
 
-int nq_service_decision_validate(const json_t *request, nq_err *err)
+int nq_service_decision_prepare(const json_t *request, void **out, nq_err *err)
 {
-    nq_decision_req req;
-    int rc = nq_decision_parse(request, &req, err);
-    nq_decision_req_free(&req);
-    return rc;
-}
-
-int nq_service_decision_job(const json_t *request, const atomic_int *cancel, nq_job_ctx *ctx,
-                            json_t **result, nq_err *err)
-{
-    nq_decision_req req;
-    int rc = nq_decision_parse(request, &req, err);
+    *out = NULL;
+    prepared *p = calloc(1, sizeof *p);
+    if (!p)
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    int rc = nq_decision_parse(request, &p->decision, err);
     if (rc) {
-        nq_decision_req_free(&req);
+        nq_decision_req_free(&p->decision);
+        free(p);
         return rc;
     }
+    p->kind = PREP_DECISION;
+    *out = p;
+    return NQ_OK;
+}
+
+static int run_decision(nq_decision_req *req, const atomic_int *cancel, nq_job_ctx *ctx,
+                        json_t **result, nq_err *err)
+{
     char label[48];
-    snprintf(label, sizeof label, "decision-%s", req.opts.solver[0] ? req.opts.solver : "auto");
+    snprintf(label, sizeof label, "decision-%s", req->opts.solver[0] ? req->opts.solver : "auto");
     nq_job_report_solver(ctx, label);
-    req.opts.cancel_flag = cancel;
+    req->opts.cancel_flag = cancel;
     job_cb cb = {ctx, cancel};
     nq_decision_res res;
-    rc = nq_decision_run(&req, on_progress, &cb, &res, err);
+    int rc = nq_decision_run(req, on_progress, &cb, &res, err);
     if (!rc && cancel && atomic_load(cancel))
         rc = nq_err_set(err, NQ_ECANCEL, NULL, "cancelled");
     if (!rc && !(*result = nq_decision_to_json(&res)))
         rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory building the result");
     nq_decision_res_free(&res);
+    return rc;
+}
+
+int nq_service_decision_job(const json_t *request, void *ptr, const atomic_int *cancel,
+                            nq_job_ctx *ctx, json_t **result, nq_err *err)
+{
+    prepared *p = ptr;
+    if (p && p->kind == PREP_DECISION)
+        return run_decision(&p->decision, cancel, ctx, result, err);
+    nq_decision_req req;
+    int rc = nq_decision_parse(request, &req, err);
+    if (!rc)
+        rc = run_decision(&req, cancel, ctx, result, err);
     nq_decision_req_free(&req);
     return rc;
 }

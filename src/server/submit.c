@@ -16,12 +16,12 @@
 
 typedef struct submit_kind {
     const char *kind;
-    int (*validate)(const json_t *request, nq_err *err);
+    int (*prepare)(const json_t *request, void **prepared, nq_err *err);
     nq_job_fn fn;
 } submit_kind;
 
-static const submit_kind SOLVE = {"solve", nq_service_solve_validate, nq_service_solve_job};
-static const submit_kind DECISION = {"decision-engine", nq_service_decision_validate,
+static const submit_kind SOLVE = {"solve", nq_service_solve_prepare, nq_service_solve_job};
+static const submit_kind DECISION = {"decision-engine", nq_service_decision_prepare,
                                      nq_service_decision_job};
 
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
@@ -173,23 +173,21 @@ static void failed(srv_app *a, http_req *req, http_res *res, const char *id)
     json_decref(snap);
 }
 
-static void finished(srv_app *a, http_req *req, http_res *res, const submit_kind *k,
-                     const char *id, nq_job_state st, int cached)
+static void finished(srv_app *a, http_req *req, http_res *res, const char *id, nq_job_state st,
+                     int cached, const char *body_key)
 {
     if (st == NQ_JOB_SUCCEEDED) {
-        json_t *result = nq_jobs_result(a->jobs, id);
-        if (!result) {
+        size_t len = 0;
+        char *text = nq_jobs_result_text(a->jobs, id, &len);
+        if (!text) {
             srv_problem(res, req, 500, "internal", "the job's result is gone", NULL);
             return;
         }
-        http_res_json(res, 200, result);
-        json_decref(result);
+        http_res_take(res, 200, "application/json", text, len);
         add_job_headers(req, res, id);
         http_res_header(res, "X-Cache", cached ? "hit" : "miss");
-        /* Keyed requests keep their own semantics: only plain repeats take
-         * the byte-identical shortcut. */
-        if (!http_req_header(req, "Idempotency-Key"))
-            nq_jobs_remember_body(a->jobs, k->kind, req->body, req->body_len, id);
+        if (body_key)
+            nq_jobs_remember_body(a->jobs, body_key, id);
     } else if (st == NQ_JOB_FAILED) {
         failed(a, req, res, id);
     } else {
@@ -204,10 +202,10 @@ static void finished(srv_app *a, http_req *req, http_res *res, const submit_kind
 
 typedef struct sync_wait {
     srv_app *a;
-    const submit_kind *k;
     char id[33];
     double deadline;
     int cached;
+    const char *body_key; /* NULL, or the body's repeat key (in the request arena) */
 } sync_wait;
 
 static int is_final(nq_job_state st)
@@ -226,17 +224,17 @@ static void sync_finish(void *cls, http_req *req, http_res *res)
     sync_wait *w = cls;
     nq_job_state st = nq_jobs_wait(w->a->jobs, w->id, 0);
     if (is_final(st))
-        finished(w->a, req, res, w->k, w->id, st, w->cached);
+        finished(w->a, req, res, w->id, st, w->cached, w->body_key);
     else
         accepted(w->a, req, res, w->id);
 }
 
-static void answer(srv_app *a, http_req *req, http_res *res, const submit_kind *k, const char *id,
-                   int cached)
+static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int cached,
+                   const char *body_key)
 {
     nq_job_state st = nq_jobs_wait(a->jobs, id, 0);
     if (is_final(st)) {
-        finished(a, req, res, k, id, st, cached);
+        finished(a, req, res, id, st, cached, body_key);
         return;
     }
     sync_wait *w = nq_arena_alloc(req->arena, sizeof *w);
@@ -245,10 +243,10 @@ static void answer(srv_app *a, http_req *req, http_res *res, const submit_kind *
         return;
     }
     w->a = a;
-    w->k = k;
     memcpy(w->id, id, sizeof w->id);
     w->deadline = nq_clock_s() + a->cfg.sync_budget_ms / 1000.0;
     w->cached = cached;
+    w->body_key = body_key;
     res->defer.poll = sync_poll;
     res->defer.finish = sync_finish;
     res->defer.cls = w;
@@ -272,18 +270,30 @@ static void submit_error(http_req *req, http_res *res, int rc, const nq_err *err
     }
 }
 
+/* The key under which a plain request's body is remembered, hashed once
+ * per request; NULL for keyed requests, which keep their own semantics. */
+static const char *body_key(srv_app *a, http_req *req, const submit_kind *k)
+{
+    if (http_req_header(req, "Idempotency-Key") || a->validate_only)
+        return NULL;
+    char *key = nq_arena_alloc(req->arena, 65);
+    if (key)
+        nq_jobs_body_key(k->kind, req->body, req->body_len, key);
+    return key;
+}
+
 /* A byte-identical repeat of an answered request: the stored answer text,
  * without parsing, validating or queueing (see lib/service/body_cache.c). */
-static int answer_repeat(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
+static int answer_repeat(srv_app *a, http_req *req, http_res *res, const char *key)
 {
-    if (http_req_header(req, "Idempotency-Key") || prefers_async(http_req_header(req, "Prefer")) ||
-        a->validate_only)
+    if (!key || prefers_async(http_req_header(req, "Prefer")))
         return 0;
     char id[33];
-    char *text = nq_jobs_lookup_body(a->jobs, k->kind, req->body, req->body_len, id);
+    size_t len = 0;
+    char *text = nq_jobs_lookup_body(a->jobs, key, id, &len);
     if (!text)
         return 0;
-    http_res_take(res, 200, "application/json", text, strlen(text));
+    http_res_take(res, 200, "application/json", text, len);
     add_job_headers(req, res, id);
     http_res_header(res, "X-Cache", "hit");
     return 1;
@@ -294,41 +304,45 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
     nq_job_priority prio;
     nq_err err;
     json_t *doc = NULL;
+    void *prepared = NULL;
     nq_err_clear(&err);
     if (check_headers(a, req, res, &prio))
         return;
-    if (answer_repeat(a, req, res, k))
+    const char *key = body_key(a, req, k);
+    if (answer_repeat(a, req, res, key))
         return;
     if (nq_json_parse(req->body, req->body_len, "request body", &a->json, &doc, &err)) {
         srv_problem_err(res, req, &err, 1);
         return;
     }
-    if (k->validate(doc, &err)) {
+    if (k->prepare(doc, &prepared, &err)) {
         srv_problem_err(res, req, &err, 0);
         json_decref(doc);
         return;
     }
     if (a->validate_only) {
+        nq_service_prepared_free(prepared);
         json_decref(doc);
         http_res_static(res, 200, "application/json", "{\"valid\":true}");
         return;
     }
     nq_job_submit s = {.kind = k->kind,
-                       .request = doc,
+                       .request = doc, /* the job's from here on */
+                       .prepared = prepared,
+                       .prepared_free = nq_service_prepared_free,
                        .fn = k->fn,
                        .priority = prio,
                        .idempotency_key = http_req_header(req, "Idempotency-Key")};
     char id[33];
     int cached = 0;
     int rc = nq_jobs_submit(a->jobs, &s, id, &cached, &err);
-    json_decref(doc); /* the job holds its own reference */
     if (rc)
         submit_error(req, res, rc, &err);
     else if (prefers_async(http_req_header(req, "Prefer"))) {
         accepted(a, req, res, id);
         http_res_header(res, "Preference-Applied", "respond-async");
     } else
-        answer(a, req, res, k, id, cached);
+        answer(a, req, res, id, cached, key);
 }
 
 void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id)

@@ -60,10 +60,10 @@ static void sleep_s(double s)
 }
 
 /* Logs its start, then waits for the gate or its cancel flag. */
-static int gated_job(const json_t *req, const atomic_int *cancel, nq_job_ctx *ctx, json_t **result,
-                     nq_err *err)
+static int gated_job(const json_t *req, void *prepared, const atomic_int *cancel, nq_job_ctx *ctx,
+                     json_t **result, nq_err *err)
 {
-    (void)ctx, (void)err;
+    (void)prepared, (void)ctx, (void)err;
     gate *g = (gate *)(intptr_t)json_integer_value(json_object_get(req, "gate"));
     const char *name = json_string_value(json_object_get(req, "name"));
     pthread_mutex_lock(&g->mu);
@@ -79,10 +79,10 @@ static int gated_job(const json_t *req, const atomic_int *cancel, nq_job_ctx *ct
     return 0;
 }
 
-static int failing_job(const json_t *req, const atomic_int *cancel, nq_job_ctx *ctx,
-                       json_t **result, nq_err *err)
+static int failing_job(const json_t *req, void *prepared, const atomic_int *cancel,
+                       nq_job_ctx *ctx, json_t **result, nq_err *err)
 {
-    (void)req, (void)cancel, (void)ctx, (void)result;
+    (void)req, (void)prepared, (void)cancel, (void)ctx, (void)result;
     return nq_err_set(err, NQ_EINVAL, "/x", "x is bad");
 }
 
@@ -108,12 +108,10 @@ static nq_jobs *new_jobs(int workers, int max_queued, double timeout, int cache,
 static int submit(nq_jobs *j, const char *kind, json_t *req, nq_job_fn fn, nq_job_priority p,
                   const char *key, char id[33], int *cached)
 {
-    nq_job_submit s = {kind, req, fn, p, key};
+    nq_job_submit s = {kind, req, NULL, NULL, fn, p, key}; /* the job takes req over */
     nq_err err;
     int c = 0;
-    int rc = nq_jobs_submit(j, &s, id, cached ? cached : &c, &err);
-    json_decref(req);
-    return rc;
+    return nq_jobs_submit(j, &s, id, cached ? cached : &c, &err);
 }
 
 static const char *state_of(nq_jobs *j, const char *id, char out[16])
@@ -421,12 +419,11 @@ static void test_idempotency(void **state)
                      NQ_OK);
     assert_string_equal(a, b);
     /* Same key, another request: refused. */
-    nq_job_submit s = {"t", gated_req(&g, "other"), gated_job, NQ_PRIO_NORMAL, "k1"};
+    nq_job_submit s = {"t", gated_req(&g, "other"), NULL, NULL, gated_job, NQ_PRIO_NORMAL, "k1"};
     nq_err err;
     int cached;
     assert_int_equal(nq_jobs_submit(j, &s, c, &cached, &err), NQ_EINVAL);
     assert_string_equal(err.msg, "Idempotency-Key reused with a different request");
-    json_decref(s.request);
     /* Another key: a new job. */
     assert_int_equal(submit(j, "t", gated_req(&g, "a"), gated_job, NQ_PRIO_NORMAL, "k2", c, NULL),
                      NQ_OK);
@@ -623,13 +620,23 @@ static void test_free_cancels_stuck_jobs(void **state)
 
 /* ---- built-in jobs ------------------------------------------------------------------ */
 
+static int prepare_only(int (*prepare)(const json_t *, void **, nq_err *), const json_t *req,
+                        nq_err *err)
+{
+    void *p = (void *)1;
+    int rc = prepare(req, &p, err);
+    assert_true(rc ? p == NULL : p != NULL);
+    nq_service_prepared_free(p);
+    return rc;
+}
+
 static void expect_invalid(const char *body, int code, const char *where, const char *msg_part)
 {
     json_t *req = json_loads(body, 0, NULL);
     assert_non_null(req);
     nq_err err;
     nq_err_clear(&err);
-    int rc = nq_service_solve_validate(req, &err);
+    int rc = prepare_only(nq_service_solve_prepare, req, &err);
     if (rc != code || strcmp(err.where, where) != 0 || !strstr(err.msg, msg_part))
         print_message("%s -> %d %s: %s\n", body, rc, err.where, err.msg);
     assert_int_equal(rc, code);
@@ -647,7 +654,7 @@ static void test_solve_validation(void **state)
     snprintf(body, sizeof body, "{%s,\"options\":{\"solver\":\"exact\",\"seed\":0}}", model);
     json_t *ok = json_loads(body, 0, NULL);
     nq_err err;
-    assert_int_equal(nq_service_solve_validate(ok, &err), NQ_OK);
+    assert_int_equal(prepare_only(nq_service_solve_prepare, ok, &err), NQ_OK);
     json_decref(ok);
     snprintf(body, sizeof body, "{%s,\"options\":{\"foo\":1}}", model);
     expect_invalid(body, NQ_EINVAL, "/options/foo", "unknown");
@@ -687,7 +694,7 @@ static void test_solve_job_direct(void **state)
                              0, NULL);
     json_t *res = NULL;
     nq_err err;
-    assert_int_equal(nq_service_solve_job(req, NULL, NULL, &res, &err), NQ_OK);
+    assert_int_equal(nq_service_solve_job(req, NULL, NULL, NULL, &res, &err), NQ_OK);
     assert_int_equal(json_integer_value(json_object_get(res, "energy")), -1);
     assert_string_equal(json_string_value(json_object_get(res, "solver")), "exact");
     assert_int_equal(json_integer_value(json_object_get(res, "n")), 2);
@@ -708,7 +715,7 @@ static void test_decision_job(void **state)
         "\"sense\":\"<=\",\"rhs\":4}]}";
     json_t *req = json_loads(body, 0, NULL);
     nq_err err;
-    assert_int_equal(nq_service_decision_validate(req, &err), NQ_OK);
+    assert_int_equal(prepare_only(nq_service_decision_prepare, req, &err), NQ_OK);
     nq_metrics *m;
     assert_int_equal(nq_metrics_new(&m), NQ_OK);
     nq_jobs *j = new_jobs(1, 16, 0, 10, m);
@@ -724,17 +731,64 @@ static void test_decision_job(void **state)
     assert_true(has_line(t, "nqba_solver_runs_total{solver=\"decision-auto\"} 1"));
     free(t);
     json_t *bad = json_loads("{\"variables\":[{\"name\":\"a\",\"type\":\"bogus\"}]}", 0, NULL);
-    assert_int_not_equal(nq_service_decision_validate(bad, &err), NQ_OK);
+    assert_int_not_equal(prepare_only(nq_service_decision_prepare, bad, &err), NQ_OK);
     assert_string_equal(err.where, "/variables/0/type");
     json_decref(bad);
     nq_jobs_free(j, 1);
     nq_metrics_free(m);
 }
 
+/* A request parsed once: the prepared model goes to the job, the answer's
+ * text matches its document, and a cache hit drops its prepared input. */
+static void test_prepared_job(void **state)
+{
+    (void)state;
+    const char *body =
+        "{\"variables\":[{\"name\":\"a\",\"type\":\"binary\"},{\"name\":\"b\",\"type\":\"binary\"},"
+        "{\"name\":\"c\",\"type\":\"binary\"}],\"objective\":{\"sense\":\"maximize\","
+        "\"linear\":{\"a\":3,\"b\":2,\"c\":4}},\"constraints\":[{\"name\":\"cap\","
+        "\"linear\":{\"a\":2,\"b\":1,\"c\":3},\"sense\":\"<=\",\"rhs\":4}],"
+        "\"options\":{\"solver\":\"exact\"}}";
+    nq_jobs *j = new_jobs(1, 16, 0, 10, NULL);
+    char id[2][33];
+    int cached[2];
+    for (int k = 0; k < 2; k++) {
+        json_t *req = json_loads(body, 0, NULL);
+        void *prep = NULL;
+        nq_err err;
+        assert_int_equal(nq_service_decision_prepare(req, &prep, &err), NQ_OK);
+        nq_job_submit s = {"decision-engine", req, prep, nq_service_prepared_free,
+                           nq_service_decision_job, NQ_PRIO_NORMAL, NULL};
+        assert_int_equal(nq_jobs_submit(j, &s, id[k], &cached[k], &err), NQ_OK);
+        assert_int_equal(nq_jobs_wait(j, id[k], 10), NQ_JOB_SUCCEEDED);
+    }
+    assert_int_equal(cached[0], 0);
+    assert_int_equal(cached[1], 1);
+    for (int k = 0; k < 2; k++) {
+        json_t *r = nq_jobs_result(j, id[k]);
+        /* b + c: value 6 at weight 4; a + b is 5, a + c is over. */
+        assert_true(json_real_value(json_object_get(r, "objective")) == 6.0 ||
+                    json_integer_value(json_object_get(r, "objective")) == 6);
+        size_t len = 0;
+        char *text = nq_jobs_result_text(j, id[k], &len);
+        char *again = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        assert_non_null(text);
+        assert_string_equal(text, again);
+        assert_int_equal(len, strlen(again));
+        free(text);
+        free(again);
+        json_decref(r);
+    }
+    size_t len = 0;
+    assert_null(nq_jobs_result_text(j, "0123456789abcdef0123456789abcdef", &len));
+    nq_jobs_free(j, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metrics_render),
+        cmocka_unit_test(test_prepared_job),
         cmocka_unit_test(test_priority_order),
         cmocka_unit_test(test_states_and_snapshots),
         cmocka_unit_test(test_cancel_queued),
