@@ -49,7 +49,8 @@ typedef enum nq_job_priority { NQ_PRIO_HIGH = 0, NQ_PRIO_NORMAL = 1, NQ_PRIO_LOW
  * poll cancel (or pass it to the solver as cancel_flag) and may call
  * progress(ctx, &p) from its thread. Runs on a worker thread, never on an
  * HTTP thread. prepared is what the route's prepare function built from
- * the same request (borrowed), or NULL: the function then builds it. */
+ * the request (borrowed), and request is then NULL; or prepared is NULL
+ * and the function builds it from request. */
 typedef struct nq_job_ctx nq_job_ctx;
 typedef int (*nq_job_fn)(const json_t *request, void *prepared, const atomic_int *cancel,
                          nq_job_ctx *ctx, json_t **result, nq_err *err);
@@ -92,7 +93,8 @@ typedef struct nq_job_submit {
     const char *kind;         /* route-like name: "solve", "decision-engine"; also the solver
                                * metrics label source */
     json_t *request;          /* the parsed body: the job takes this reference over,
-                               * whatever nq_jobs_submit returns */
+                               * whatever nq_jobs_submit returns (with prepared input,
+                               * it is hashed and released at once) */
     void *prepared;           /* NULL, or fn's input built from request: taken over too, */
     void (*prepared_free)(void *); /* and released with this once fn has run */
     nq_job_fn fn;

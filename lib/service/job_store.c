@@ -95,6 +95,13 @@ int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
      * owner (see job_json.c on why counts stay single-threaded). */
     job->request = s->request;
     job->prepared = s->prepared;
+    if (job->prepared) {
+        /* The function works from the prepared input alone: the document
+         * is released here, on the thread that built it, and the function
+         * is handed NULL. */
+        json_decref(job->request);
+        job->request = NULL;
+    }
     job->prepared_free = s->prepared_free;
     job->refs = 1;
     job->kind = strdup(s->kind);
