@@ -21,8 +21,10 @@ typedef enum nq_code {
     NQ_ERANGE = -6,   /* a number is out of its allowed range */
     NQ_ENOTFOUND = -7,/* a named thing does not exist */
     NQ_ECANCEL = -8,  /* the operation was cancelled by its caller */
-    NQ_EINTERNAL = -9 /* a bug: an invariant did not hold */
+    NQ_EINTERNAL = -9,/* a bug: an invariant did not hold */
+    NQ_EUNAVAIL = -10 /* a backing service (the database) is down, full or read-only */
 } nq_code;
+#define NQ_CODE_LAST NQ_EUNAVAIL /* the lowest code, for loops over them all */
 
 typedef struct nq_err {
     int code;                     /* an nq_code */

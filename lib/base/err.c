@@ -61,6 +61,7 @@ const char *nq_code_name(int code)
     case NQ_ENOTFOUND: return "not-found";
     case NQ_ECANCEL: return "cancelled";
     case NQ_EINTERNAL: return "internal";
+    case NQ_EUNAVAIL: return "unavailable";
     default: return "unknown";
     }
 }

@@ -87,6 +87,7 @@ int srv_status_for_code(int code)
     case NQ_ELIMIT:
         return 413;
     case NQ_ECANCEL:
+    case NQ_EUNAVAIL:
         return 503;
     default:
         return 500; /* NQ_ENOMEM, NQ_EIO, NQ_EINTERNAL: ours, not the client's */

@@ -150,7 +150,7 @@ static void accepted(srv_app *a, http_req *req, http_res *res, const char *id)
 
 static int status_for_code_name(const char *name)
 {
-    for (int code = NQ_EINVAL; code >= NQ_EINTERNAL; code--)
+    for (int code = NQ_EINVAL; code >= NQ_CODE_LAST; code--)
         if (name && strcmp(nq_code_name(code), name) == 0)
             return srv_status_for_code(code);
     return 500;

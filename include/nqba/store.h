@@ -1,0 +1,123 @@
+/* store.h - the persistent store: decisions, jobs, users, saved models and
+ * the tamper-evident audit log, on SQLite (embedded, the default) or
+ * PostgreSQL (for servers; several nodes share one database).
+ *
+ *   nq_store_open("var/nqba.db", &s, &err)           SQLite file (created)
+ *   nq_store_open("postgresql://u@h:5432/db", ...)   PostgreSQL via libpq
+ *   nq_store_migrate(s, &applied, &err)              schema up to date
+ *   nq_store_put_decision(s, &rec, &err)             decision + audit entry,
+ *                                                    one transaction, durable
+ *   nq_store_audit_verify(s, &report, &err)          walk the hash chain
+ *
+ * Every function is thread-safe: the store keeps a small pool of
+ * connections. Writes are durable when they return NQ_OK (SQLite:
+ * WAL with synchronous=FULL; PostgreSQL: a committed transaction), which is
+ * what lets the server acknowledge a decision only after it is stored.
+ *
+ * Errors: NQ_EUNAVAIL when the database is unreachable, full or read-only
+ * (HTTP 503), NQ_EINVAL for a bad URL or a conflicting write (unique key),
+ * NQ_ENOTFOUND for an unknown id, NQ_EIO otherwise. */
+#ifndef NQBA_STORE_H
+#define NQBA_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nqba/err.h"
+
+typedef struct nq_store nq_store;
+
+#define NQ_STORE_DEFAULT_PATH "var/nqba.db"
+
+/* url: "postgresql://..." or "postgres://..." (libpq URI, connection pool
+ * of pool_size, default 4), "sqlite:PATH", or a plain PATH (SQLite; the
+ * directory must exist). pool_size 0 = default. Opening checks the
+ * connection; it does not migrate. */
+int nq_store_open(const char *url, int pool_size, nq_store **out, nq_err *err);
+void nq_store_close(nq_store *s);
+const char *nq_store_backend(const nq_store *s); /* "sqlite" or "postgresql" */
+
+/* Apply the migrations not yet applied, each in its own transaction
+ * (several nodes starting at once: one applies, the others wait and see
+ * it applied). *applied (may be NULL) gets how many ran. */
+int nq_store_migrate(nq_store *s, int *applied, nq_err *err);
+int nq_store_schema_version(nq_store *s, int *version, nq_err *err);
+int nq_store_latest_version(const nq_store *s); /* what migrate brings it to */
+
+/* ---- decisions ----------------------------------------------------------- */
+
+typedef struct nq_decision_rec {
+    char id[33];          /* the job id (32 hex characters) */
+    const char *unit;     /* "nqba", "flyfox", "goliath", "sigma", "engine" */
+    const char *kind;     /* "decision-engine", "solve", "energy-optimization", ... */
+    const char *request;  /* JSON text (as received) */
+    const char *result;   /* JSON text, or NULL when the job failed */
+    const char *solver;   /* "" when none */
+    const char *status;   /* "succeeded", "failed", "cancelled" */
+    double latency_s;     /* the job's run time */
+    const char *user;     /* the principal, or NULL (anonymous) */
+    int quantum_enhanced; /* the annealing engine produced the answer */
+    double created_at;    /* Unix seconds; 0 = now */
+} nq_decision_rec;
+
+/* Store a decision and append its audit entry (actor = user, action
+ * "decision.<status>", target = id, request/result hashes) in one
+ * transaction. A second put of the same id is NQ_EINVAL. */
+int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err);
+
+/* {"id","unit","kind","request":{...},"result":{...}|null,"solver","status",
+ * "latency_s","user","quantum_enhanced","created_at": RFC 3339} or
+ * NQ_ENOTFOUND. */
+int nq_store_get_decision(nq_store *s, const char *id, json_t **out, nq_err *err);
+
+typedef struct nq_decision_query {
+    const char *unit;  /* NULL = any */
+    const char *kind;  /* NULL = any */
+    double from, to;   /* created_at in [from, to); 0 = unbounded */
+    const char *cursor; /* NULL, or the next_cursor of the previous page */
+    int limit;         /* 1..NQ_STORE_PAGE_MAX; 0 = NQ_STORE_PAGE_DEFAULT */
+    int with_documents; /* include request and result (else a summary) */
+} nq_decision_query;
+
+#define NQ_STORE_PAGE_DEFAULT 50
+#define NQ_STORE_PAGE_MAX 500
+
+/* Newest first: {"items": [...], "next_cursor": "..." | null}. A bad
+ * cursor is NQ_EINVAL with where "cursor". */
+int nq_store_list_decisions(nq_store *s, const nq_decision_query *q, json_t **out, nq_err *err);
+
+/* ---- audit log ------------------------------------------------------------ */
+
+typedef struct nq_audit_entry {
+    const char *actor;       /* user or client id; NULL = "anonymous" / "system" */
+    const char *action;      /* "decision.succeeded", "login", "role.grant", ... */
+    const char *target;      /* what it acted on, or NULL */
+    const char *request_hash; /* hex SHA-256 or NULL */
+    const char *result_hash;  /* hex SHA-256 or NULL */
+    const char *detail;      /* JSON text or NULL */
+    double at;               /* Unix seconds; 0 = now */
+} nq_audit_entry;
+
+/* Append one entry: seq = head + 1, prev_hash = the head's hash, entry_hash
+ * = SHA-256 over the canonical serialization (audit.c). Appends are
+ * serialized across connections and nodes by a lock on the head row. */
+int nq_store_audit(nq_store *s, const nq_audit_entry *e, nq_err *err);
+
+typedef struct nq_audit_report {
+    int ok;                /* the whole chain verifies */
+    int64_t entries;       /* entries checked */
+    int64_t head_seq;      /* the head the store records */
+    int64_t first_bad_seq; /* the first entry that breaks the chain (0 when ok) */
+    char reason[160];      /* why, for a person ("entry hash mismatch: edited", ...) */
+} nq_audit_report;
+
+/* Recompute every entry's hash in seq order: an edited entry fails its own
+ * hash, a deleted or inserted one breaks the seq run or the prev link, a
+ * reordered one breaks the link, a cut-off tail disagrees with the head. */
+int nq_store_audit_verify(nq_store *s, nq_audit_report *r, nq_err *err);
+
+/* The report as JSON: {"ok","entries","head_seq","first_bad_seq","reason"}. */
+json_t *nq_audit_report_json(const nq_audit_report *r);
+
+#endif

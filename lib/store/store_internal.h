@@ -1,0 +1,100 @@
+/* store_internal.h - what the files of lib/store share (private): the
+ * driver interface each database backend implements, and the connection
+ * pool in front of it.
+ *
+ * Everything above the drivers (decisions, audit chain, migrations runner)
+ * is written once in SQL both backends accept:
+ *   - parameters are $1..$n, always passed as text (NULL = SQL NULL); the
+ *     database converts them by the column's type;
+ *   - results come back as text too (NULL for SQL NULL);
+ *   - times are DOUBLE PRECISION seconds since the Unix epoch (UTC);
+ *   - JSON documents are TEXT in SQLite and JSONB in PostgreSQL;
+ *   - identifiers that are keywords are double-quoted ("user").
+ * The schema itself differs per backend (types, keys, triggers), so each
+ * driver carries its own list of migrations. */
+#ifndef NQBA_STORE_INTERNAL_H
+#define NQBA_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nqba/store.h"
+
+/* One connection of a driver (opaque to the common code). */
+typedef struct nq__db nq__db;
+
+/* A result row: n columns as text, vals[i] NULL for SQL NULL, lens[i] its
+ * length. Return nonzero to stop reading rows (exec then returns NQ_OK). */
+typedef int (*nq__row_fn)(void *user, int n, const char *const *vals, const size_t *lens);
+
+typedef struct nq__driver {
+    const char *name; /* "sqlite" or "postgresql" */
+    /* Open one connection for url (the part after the scheme is the
+     * driver's business). Errors: NQ_EINVAL for a malformed url,
+     * NQ_EUNAVAIL when the database cannot be reached or opened. */
+    int (*connect)(const char *url, nq__db **out, nq_err *err);
+    void (*disconnect)(nq__db *db);
+    /* One statement with n text parameters $1..$n; rows go to fn (may be
+     * NULL), *changes (may be NULL) gets the rows inserted/updated/deleted.
+     * sql must be a string that outlives the connection (a literal): the
+     * prepared statement is cached per connection under its address.
+     * Errors: NQ_EUNAVAIL when the connection is lost, the disk is full or
+     * the database is read-only; NQ_EINVAL for a constraint violation
+     * (unique key, check, trigger); NQ_EIO for anything else. */
+    int (*exec)(nq__db *db, const char *sql, int n, const char *const *params, nq__row_fn fn,
+                void *user, int64_t *changes, nq_err *err);
+    /* Several statements without parameters or rows (a migration), run
+     * inside the caller's transaction. */
+    int (*script)(nq__db *db, const char *sql, nq_err *err);
+    /* Is the connection still usable (after an error, the pool drops a
+     * connection that is not)? */
+    int (*alive)(nq__db *db);
+    /* Starts a transaction that will write: "BEGIN IMMEDIATE" for SQLite
+     * (takes the write lock at once, so two writers never deadlock on an
+     * upgrade), "BEGIN" for PostgreSQL. */
+    const char *begin_write;
+    /* Run first in each migration transaction so that nodes starting at
+     * once apply a migration once: an advisory lock for PostgreSQL; NULL
+     * for SQLite (begin_write already serializes writers). */
+    const char *migrate_lock;
+    /* 1 when SELECT ... FOR UPDATE locks rows (PostgreSQL); SQLite has no
+     * row locks and needs none inside begin_write. */
+    int row_locks;
+    /* The schema, one script per version (index 0 = version 1). */
+    const char *const *migrations;
+    int n_migrations;
+} nq__driver;
+
+extern const nq__driver nq__driver_sqlite;
+extern const nq__driver nq__driver_postgresql;
+
+#define NQ__POOL_MAX 64
+
+struct nq_store {
+    const nq__driver *drv;
+    char *url;
+    pthread_mutex_t mu;
+    pthread_cond_t freed;
+    nq__db *idle[NQ__POOL_MAX]; /* connections not in use */
+    int n_idle, n_open, max_open;
+};
+
+/* Take a connection from the pool (opening one if below max_open, else
+ * waiting for one); give it back with nq__put (broken = 1 closes it). */
+int nq__get(nq_store *s, nq__db **out, nq_err *err);
+void nq__put(nq_store *s, nq__db *db, int broken);
+
+/* exec on a pooled connection, for single statements outside transactions. */
+int nq__exec1(nq_store *s, const char *sql, int n, const char *const *params, nq__row_fn fn,
+              void *user, int64_t *changes, nq_err *err);
+
+/* A write transaction on one connection: begin, the caller's statements,
+ * then nq__tx_end(commit = rc == NQ_OK). */
+int nq__tx_begin(nq_store *s, nq__db **out, nq_err *err);
+int nq__tx_end(nq_store *s, nq__db *db, int rc, nq_err *err);
+
+/* The audit chain inside the caller's transaction (audit.c). */
+int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *err);
+
+#endif
