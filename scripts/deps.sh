@@ -11,6 +11,10 @@ PACKAGES=(
   libmicrohttpd-dev             # HTTP server library behind `nqba serve` (epoll thread pool)
   wrk curl                      # HTTP benchmark (make bench)
   libcmocka-dev                 # unit tests
+  libsqlite3-dev sqlite3        # the store's embedded database (and its shell)
+  libpq-dev                     # the store's PostgreSQL driver
+  postgresql redis-server       # throwaway servers for the tests (scripts/testdb.sh)
+  libhiredis-dev                # the shared result cache (Redis)
 )
 
 missing=()

@@ -60,6 +60,19 @@ run_fuzzers() {
     done
 }
 
+# A throwaway PostgreSQL and Redis for the store tests (scripts/testdb.sh),
+# stopped on the way out whatever happens.
+dbdir=$(mktemp -d)
+trap 'scripts/testdb.sh stop "$dbdir" >/dev/null 2>&1; rm -rf "$dbdir"' EXIT
+if scripts/testdb.sh start "$dbdir"; then
+    set -a
+    . "$dbdir/env"
+    set +a
+else
+    echo "testdb: could not start PostgreSQL and Redis"
+    failed=$((failed + 1))
+fi
+
 run_suite build gcc -DCMAKE_BUILD_TYPE=Release
 run_suite build-asan clang -DCMAKE_BUILD_TYPE=Debug -DNQ_SANITIZE=ON
 run_fuzzers

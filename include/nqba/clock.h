@@ -18,4 +18,11 @@ double nq_clock_cpu_s(void);
 /* Wall-clock time in seconds since the Unix epoch (for timestamps only). */
 double nq_clock_wall_s(void);
 
+/* wall (Unix seconds) as RFC 3339 UTC with milliseconds:
+ * "2026-11-26T05:50:22.123Z". */
+void nq_clock_rfc3339(double wall, char out[32]);
+/* Parse an RFC 3339 date-time ("2026-11-26T05:50:22Z", fractions and
+ * +hh:mm offsets allowed) into Unix seconds; -1 when it is not one. */
+int nq_clock_parse_rfc3339(const char *s, double *out);
+
 #endif

@@ -66,13 +66,31 @@ void nq_job_report_solver(nq_job_ctx *ctx, const char *solver);
  * (a solver returns its best so far). NULL ctx ignored. */
 void nq_job_soft_deadline(nq_job_ctx *ctx, double seconds);
 
+/* What persist receives (valid during the call). */
+typedef struct nq_job_record {
+    const char *id, *kind;
+    const char *request; /* the body as received (JSON text) */
+    const char *result;  /* JSON text, or NULL when the job did not succeed */
+    const char *solver;  /* "" when none was reported */
+    const char *status;  /* "succeeded", "failed" or "cancelled" */
+    double latency_s, created_at;
+} nq_job_record;
+
 typedef struct nq_jobs_config {
     int workers;              /* 0 = number of online cores */
     int max_queued;           /* queue capacity; beyond it submit returns NQ_ELIMIT (HTTP 429) */
     int max_jobs_kept;        /* finished jobs kept for GET (oldest dropped first) */
     int cache_entries;        /* result cache capacity (0 = no cache) */
     double job_timeout;       /* seconds; a running job is cancelled after it (0 = none) */
+    /* Called on the worker, without the lock, when a job has run and before
+     * anyone can see it finished: the store writes the decision here, so
+     * nothing is acknowledged that is not stored. A nonzero return fails
+     * the job with that code (NQ_EUNAVAIL: HTTP 503) and its result is
+     * not given out. NULL = keep nothing. */
+    int (*persist)(void *user, const nq_job_record *rec, nq_err *err);
+    void *persist_user;
 } nq_jobs_config;
+
 
 void nq_jobs_config_default(nq_jobs_config *c); /* 0, 1024, 10000, 1000, 300 */
 
@@ -100,6 +118,8 @@ typedef struct nq_job_submit {
     nq_job_fn fn;
     nq_job_priority priority;
     const char *idempotency_key; /* NULL or the header value (<= 256 bytes) */
+    const char *request_text;    /* the body as received, for persist (copied); NULL = */
+    size_t request_len;          /* the request document, compact */
 } nq_job_submit;
 
 /* Submit. *job_id receives the id (a 32-hex-char string, NUL-terminated).

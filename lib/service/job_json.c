@@ -19,7 +19,7 @@ static json_t *time_or_null(double wall, int set)
     if (!set)
         return json_null();
     char t[32];
-    nq__rfc3339(wall, t);
+    nq_clock_rfc3339(wall, t);
     return json_string(t);
 }
 

@@ -62,25 +62,6 @@ void nq__make_id(char out[33])
     out[32] = '\0';
 }
 
-void nq__rfc3339(double wall, char out[32])
-{
-    double whole = floor(wall);
-    time_t t = (time_t)whole;
-    unsigned ms = (unsigned)((wall - whole) * 1000.0) % 1000u;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm)) {
-        snprintf(out, 32, "1970-01-01T00:00:00.000Z");
-        return;
-    }
-    size_t n = strlen(out);
-    out[n] = '.';
-    out[n + 1] = (char)('0' + ms / 100);
-    out[n + 2] = (char)('0' + ms / 10 % 10);
-    out[n + 3] = (char)('0' + ms % 10);
-    out[n + 4] = 'Z';
-    out[n + 5] = '\0';
-}
-
 int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
 {
     nq__job *job = calloc(1, sizeof *job);
@@ -106,7 +87,10 @@ int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
     job->refs = 1;
     job->kind = strdup(s->kind);
     job->idem_key = s->idempotency_key ? strdup(s->idempotency_key) : NULL;
-    if (!job->kind || (s->idempotency_key && !job->idem_key) || nq__cond_init(&job->done)) {
+    job->request_text = s->request_text ? strndup(s->request_text, s->request_len) : NULL;
+    if (!job->kind || (s->idempotency_key && !job->idem_key) ||
+        (s->request_text && !job->request_text) || nq__cond_init(&job->done)) {
+        free(job->request_text);
         nq__job_drop_prepared(job);
         json_decref(job->request);
         free(job->kind);
@@ -138,6 +122,7 @@ void nq__job_unref(nq__job *job)
     nq__job_drop_prepared(job);
     free(job->kind);
     free(job->idem_key);
+    free(job->request_text);
     json_decref(job->request);
     free(job->result_text);
     pthread_cond_destroy(&job->done);

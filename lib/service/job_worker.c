@@ -135,6 +135,37 @@ static void finish(nq_jobs *j, nq__job *job, int slot, int rc, const json_t *res
     nq__job_unref(job);
 }
 
+/* Store the job before anyone can see it finished. A job whose record
+ * cannot be stored fails with the store's error, and its result is
+ * dropped: nothing is acknowledged that is not stored. */
+static int persist(nq_jobs *j, nq__job *job, int rc, char **text, nq_err *e)
+{
+    int ok = rc == NQ_OK && *text;
+    char solver[NQ__SOLVER_LABEL_MAX];
+    pthread_mutex_lock(&j->hub->mu);
+    memcpy(solver, job->solver, sizeof solver);
+    pthread_mutex_unlock(&j->hub->mu);
+    nq_job_record rec = {job->id,
+                         job->kind,
+                         job->request_text ? job->request_text : "null",
+                         ok ? *text : NULL,
+                         solver,
+                         ok ? "succeeded" : atomic_load(&job->cancel) ? "cancelled" : "failed",
+                         nq_clock_s() - job->started_mono,
+                         job->created_wall};
+    nq_err pe;
+    nq_err_clear(&pe);
+    int prc = j->cfg.persist(j->cfg.persist_user, &rec, &pe);
+    free(job->request_text);
+    job->request_text = NULL;
+    if (prc == NQ_OK || !ok)
+        return rc;
+    free(*text);
+    *text = NULL;
+    *e = pe;
+    return prc ? prc : NQ_EINTERNAL;
+}
+
 /* One job, without the lock. The answer's text is written here, once, on
  * the worker, and is all the job keeps of it: every reader (the HTTP
  * answer, events, the caches) copies bytes instead of walking a document,
@@ -155,6 +186,8 @@ static void run(nq_jobs *j, nq__job *job, int slot)
     job->request = NULL;
     if (rc == NQ_OK && result)
         text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (j->cfg.persist)
+        rc = persist(j, job, rc, &text, &e);
     pthread_mutex_lock(&j->hub->mu);
     finish(j, job, slot, rc, result, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);

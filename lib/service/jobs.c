@@ -21,6 +21,8 @@ void nq_jobs_config_default(nq_jobs_config *c)
     c->max_jobs_kept = 10000;
     c->cache_entries = 1000;
     c->job_timeout = 300;
+    c->persist = NULL;
+    c->persist_user = NULL;
 }
 
 static int check_config(const nq_jobs_config *c, nq_err *err)

@@ -84,6 +84,7 @@ typedef struct nq__job {
     char *kind;
     char *idem_key; /* NULL or owned copy */
     json_t *request;
+    char *request_text; /* the body as received, until persisted (NULL: none given) */
     void *prepared; /* taken from the submit; released once fn has run */
     void (*prepared_free)(void *);
     nq_job_fn fn;
@@ -174,7 +175,6 @@ void nq__set_state(nq_jobs *j, nq__job *job, nq_job_state st);
 void nq__store_retire(nq_jobs *j, nq__job *job);
 void nq__store_clear(nq_jobs *j);
 void nq__make_id(char out[33]);
-void nq__rfc3339(double wall, char out[32]);
 
 /* job_worker.c: the queue and the threads (hub lock held unless noted). */
 void nq__queue_push(nq_jobs *j, nq__job *job);

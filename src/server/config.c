@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nqba/store.h"
 #include "server.h"
 
 typedef enum opt_kind { K_LISTEN, K_PATH, K_INT, K_BYTES, K_SECONDS } opt_kind;
@@ -50,6 +51,9 @@ static const opt_def OPTS[] = {
     {"access-log", K_PATH, OFF(access_log), 0, 0, "FILE",
      "JSON-lines access log; '-' standard error, 'off' none"},
     {"config", K_PATH, OFF(config_file), 0, 0, "FILE", "read options from FILE (name = value)"},
+    {"db", K_PATH, OFF(db), 0, 0, "URL",
+     "store: a SQLite file, or postgresql://user@host:port/db"},
+    {"db-pool", K_INT, OFF(db_pool), 0, 64, "N", "store connections (0: 4)"},
 };
 
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -71,6 +75,7 @@ void srv_config_default(srv_config *c)
     c->cache_entries = 1000;
     c->drain = 10;
     strcpy(c->access_log, "-");
+    strcpy(c->db, NQ_STORE_DEFAULT_PATH);
 }
 
 static const opt_def *find_opt(const char *name, size_t len)

@@ -19,6 +19,9 @@ static const srv_route ROUTES[] = {
     {"GET", "/api/v1/jobs/{id}", srv_h_job_get},
     {"DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel},
     {"GET", "/api/v1/jobs/{id}/events", srv_h_job_events},
+    {"GET", "/api/v1/decisions", srv_h_decisions},
+    {"GET", "/api/v1/decisions/{id}", srv_h_decision_get},
+    {"GET", "/api/v1/audit/verify", srv_h_audit_verify},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

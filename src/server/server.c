@@ -100,6 +100,10 @@ static int make_jobs(srv_app *a, nq_err *err)
     jc.max_queued = a->cfg.max_queue;
     jc.cache_entries = a->cfg.cache_entries;
     jc.job_timeout = a->cfg.job_timeout;
+    if (a->store) {
+        jc.persist = srv_store_persist;
+        jc.persist_user = a;
+    }
     return nq_jobs_new(&jc, a->metrics, &a->jobs, err);
 }
 
@@ -127,8 +131,12 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
         return nq_err_set(err, NQ_ENOMEM, NULL, "cannot create the metrics registry");
     }
     describe_metrics(a->metrics);
-    rc = make_jobs(a, err);
+    /* The fuzzer's validate-only mode stores nothing and needs no database. */
+    rc = validate_only ? NQ_OK : srv_store_open(a, err);
+    if (!rc)
+        rc = make_jobs(a, err);
     if (rc) {
+        nq_store_close(a->store);
         nq_metrics_free(a->metrics);
         srv_access_log_close(&a->log);
         free(a);
@@ -181,6 +189,7 @@ void srv_app_free(srv_app *a)
     /* Connections first: their streams hold job subscriptions. */
     http_daemon_stop(a->http);
     nq_jobs_free(a->jobs, 0);
+    nq_store_close(a->store); /* after the workers: they write to it until joined */
     nq_metrics_free(a->metrics);
     srv_access_log_close(&a->log);
     free(a);

@@ -33,6 +33,8 @@ typedef struct srv_config {
     double drain;                  /* seconds */
     char access_log[SRV_PATH_MAX]; /* "-" stderr, "off", or a file */
     char config_file[SRV_PATH_MAX];
+    char db[SRV_PATH_MAX]; /* SQLite path or postgresql:// URL */
+    int db_pool;           /* store connections (0 = the backend's default) */
 } srv_config;
 
 /* The defaults of docs/api/http.md. */

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "nqba/json.h"
 #include "nqba/service.h"
+#include "nqba/store.h"
 #include "server.h"
 
 /* ---- access log (log.c) ---- */
@@ -45,6 +46,7 @@ struct srv_app {
     nq_json_limits json; /* request body limits */
     nq_metrics *metrics;
     nq_jobs *jobs;
+    nq_store *store; /* NULL only in validate-only mode */
     srv_access_log log;
     http_daemon *http;
     atomic_int draining; /* shutdown began: /readyz is 503 */
@@ -111,6 +113,16 @@ void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_cancel(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_events(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id);
+
+/* ---- the store (store_routes.c) ---- */
+
+/* Open cfg.db and bring its schema up to date. */
+int srv_store_open(srv_app *a, nq_err *err);
+/* The job service's persist hook (user = the app). */
+int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err);
 
 /* ---- the OpenAPI document (generated from docs/api/openapi.json) ---- */
 

@@ -332,7 +332,9 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
                        .prepared_free = nq_service_prepared_free,
                        .fn = k->fn,
                        .priority = prio,
-                       .idempotency_key = http_req_header(req, "Idempotency-Key")};
+                       .idempotency_key = http_req_header(req, "Idempotency-Key"),
+                       .request_text = req->body,
+                       .request_len = req->body_len};
     char id[33];
     int cached = 0;
     int rc = nq_jobs_submit(a->jobs, &s, id, &cached, &err);

@@ -59,6 +59,7 @@ typedef struct http_server {
     int status; /* exit status once stopped: 0..255, or -1 (killed by a signal) */
     char dir[HTTP_PATH_LEN / 2];   /* private temp dir: port file, log, stdout, stderr */
     char access_log[HTTP_PATH_LEN];
+    char db[HTTP_PATH_LEN]; /* its own SQLite store, unless the test names one */
 } http_server;
 
 static inline void http_server_path(const http_server *s, const char *name,
@@ -145,7 +146,8 @@ static inline void http_server_argv(http_server *s, const char *const *extra, ch
                                     char port_file[HTTP_PATH_LEN])
 {
     static char listen_opt[] = "--listen", listen_val[] = "127.0.0.1:0",
-                port_opt[] = "--port-file", log_opt[] = "--access-log", serve[] = "serve";
+                port_opt[] = "--port-file", log_opt[] = "--access-log", serve[] = "serve",
+                db_opt[] = "--db";
     int n = 0;
     argv[n++] = getenv("NQ_BIN");
     argv[n++] = serve;
@@ -155,6 +157,13 @@ static inline void http_server_argv(http_server *s, const char *const *extra, ch
     argv[n++] = port_file;
     argv[n++] = log_opt;
     argv[n++] = s->access_log;
+    int names_db = 0;
+    for (const char *const *e = extra; e && *e; e++)
+        names_db |= strcmp(*e, "--db") == 0 || strncmp(*e, "--db=", 5) == 0;
+    if (!names_db) {
+        argv[n++] = db_opt;
+        argv[n++] = s->db;
+    }
     for (; extra && *extra; extra++) {
         assert_true(n < HTTP_MAX_ARGS);
         argv[n++] = (char *)*extra;
@@ -177,6 +186,7 @@ static inline void http_server_start(http_server *s, const char *const *extra)
     if (!mkdtemp(s->dir))
         fail_msg("mkdtemp %s: %s", s->dir, strerror(errno));
     http_server_path(s, "access.log", s->access_log);
+    http_server_path(s, "nqba.db", s->db);
     char port_file[HTTP_PATH_LEN];
     http_server_path(s, "port", port_file);
     char *argv[HTTP_MAX_ARGS + 2];

@@ -633,6 +633,31 @@ static void test_clock(void **state)
     assert_true(nq_clock_wall_s() > 1.6e9); /* after 2020 */
 }
 
+/* Round trips against values date(1) agrees with, and what is refused. */
+static void test_rfc3339(void **state)
+{
+    (void)state;
+    char out[32];
+    nq_clock_rfc3339(1700000003.25, out);
+    assert_string_equal(out, "2023-11-14T22:13:23.250Z");
+    double t = 0;
+    assert_int_equal(nq_clock_parse_rfc3339("2023-11-14T22:13:23.250Z", &t), 0);
+    assert_true(t == 1700000003.25);
+    assert_int_equal(nq_clock_parse_rfc3339("2023-11-14T23:13:23+01:00", &t), 0);
+    assert_true(t == 1700000003.0);
+    assert_int_equal(nq_clock_parse_rfc3339("1970-01-01T00:00:00Z", &t), 0);
+    assert_true(t == 0.0);
+    assert_int_equal(nq_clock_parse_rfc3339("2024-02-29T12:00:00Z", &t), 0);
+    assert_true(t == 1709208000.0);
+    assert_int_equal(nq_clock_parse_rfc3339("1969-12-31T23:59:59Z", &t), 0);
+    assert_true(t == -1.0);
+    const char *bad[] = {"2023-02-29T00:00:00Z", "2023-13-01T00:00:00Z", "2023-11-14T22:13:23",
+                         "2023-11-14T22:13:23.Z", "2023-11-14T24:00:00Z", "yesterday",
+                         "2023-11-14T22:13:23Zjunk", "", NULL};
+    for (int i = 0; bad[i]; i++)
+        assert_int_equal(nq_clock_parse_rfc3339(bad[i], &t), -1);
+}
+
 /* ---- sha256 ------------------------------------------------------------ */
 
 static void assert_digest(const uint8_t d[NQ_SHA256_LEN], const char *hex)
@@ -725,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_log_level_parse),
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_million_a),
         cmocka_unit_test(test_sha256_bytewise),

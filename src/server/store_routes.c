@@ -1,0 +1,276 @@
+/* store_routes.c - the server's use of the store: opening and migrating it
+ * at start, writing every finished job as a decision before the job is
+ * seen finished (the job service's persist hook), and the history and
+ * audit routes.
+ *
+ * The reads run on the HTTP thread: they are single indexed queries (a
+ * page is at most NQ_STORE_PAGE_MAX rows), not optimization work. Audit
+ * verification walks the whole log; it is an administrator's check, not
+ * a hot path. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nqba/clock.h"
+#include "nqba/store.h"
+#include "srv.h"
+
+/* ---- start ---- */
+
+/* The default SQLite file lives in var/: create the directory, so that
+ * `nqba serve` works in a fresh checkout. Other paths must exist. */
+static void make_parent(const char *url)
+{
+    if (strcmp(url, NQ_STORE_DEFAULT_PATH) == 0 && mkdir("var", 0700) != 0 && errno != EEXIST)
+        return; /* opening reports the real problem */
+}
+
+int srv_store_open(srv_app *a, nq_err *err)
+{
+    make_parent(a->cfg.db);
+    int rc = nq_store_open(a->cfg.db, a->cfg.db_pool, &a->store, err);
+    int applied = 0;
+    if (!rc)
+        rc = nq_store_migrate(a->store, &applied, err);
+    if (rc)
+        return rc;
+    char n[16];
+    snprintf(n, sizeof n, "%d", applied);
+    srv_log_event(&a->log, "info", nq_store_backend(a->store), "migrations_applied", n);
+    nq_metrics_help(a->metrics, "nqba_store_writes_total",
+                    "Decisions written to the store, by outcome.");
+    nq_metrics_inc(a->metrics, "nqba_store_writes_total", "outcome=ok", 0);
+    nq_metrics_inc(a->metrics, "nqba_store_writes_total", "outcome=error", 0);
+    return NQ_OK;
+}
+
+/* ---- the persist hook ---- */
+
+/* Which business unit a job kind belongs to. */
+static const char *unit_of(const char *kind)
+{
+    if (strcmp(kind, "decision-engine") == 0 || strcmp(kind, "business-assessment") == 0)
+        return "nqba";
+    if (strcmp(kind, "energy-optimization") == 0 || strcmp(kind, "unit-commitment") == 0)
+        return "flyfox";
+    if (strcmp(kind, "portfolio-optimization") == 0 || strcmp(kind, "risk-assessment") == 0)
+        return "goliath";
+    if (strcmp(kind, "lead-scoring") == 0 || strcmp(kind, "lead-assignment") == 0)
+        return "sigma";
+    return "engine"; /* /api/v1/solve: the optimizer itself */
+}
+
+/* The annealing engine's heuristics (the "quantum-inspired" part), as
+ * opposed to exact enumeration and GLPK's branch and bound. */
+static int annealing(const char *found_by)
+{
+    static const char *const names[] = {"sa", "tabu", "pt", "sb", "native", NULL};
+    for (int i = 0; found_by && names[i]; i++)
+        if (strcmp(found_by, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Who found the answer: "solver" of a solve, "solver.found_by" of a
+ * decision. */
+static int quantum_enhanced(const char *result)
+{
+    if (!result)
+        return 0;
+    json_t *doc = json_loads(result, 0, NULL);
+    json_t *s = json_object_get(doc, "solver");
+    const char *by = json_is_string(s) ? json_string_value(json_object_get(doc, "found_by"))
+                                       : json_string_value(json_object_get(s, "found_by"));
+    int yes = annealing(by);
+    json_decref(doc);
+    return yes;
+}
+
+int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
+{
+    srv_app *a = user;
+    nq_decision_rec d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.id, sizeof d.id, "%s", rec->id);
+    d.unit = unit_of(rec->kind);
+    d.kind = rec->kind;
+    d.request = rec->request;
+    d.result = rec->result;
+    d.solver = rec->solver;
+    d.status = rec->status;
+    d.latency_s = rec->latency_s;
+    d.user = NULL; /* no principals until authentication exists */
+    d.quantum_enhanced = quantum_enhanced(rec->result);
+    d.created_at = rec->created_at;
+    int rc = nq_store_put_decision(a->store, &d, err);
+    nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
+    if (rc) {
+        srv_log_event(&a->log, "error", "store write failed", "detail", err->msg);
+        if (rc != NQ_EUNAVAIL) /* the client learns only that it was not stored */
+            nq_err_set(err, NQ_EUNAVAIL, NULL, "the decision could not be stored");
+        return NQ_EUNAVAIL;
+    }
+    return NQ_OK;
+}
+
+/* ---- routes ---- */
+
+static void store_problem(http_res *res, const http_req *req, const nq_err *err)
+{
+    int status = srv_status_for_code(err->code);
+    if (err->code == NQ_EIO)
+        status = 503; /* the database, not the request, is at fault */
+    srv_problem(res, req, status, srv_slug_for_status(status),
+                status == 503 ? "the store is unavailable" : err->msg, NULL);
+}
+
+static const char *arg(const http_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_args; i++)
+        if (strcmp(req->args[i].name, name) == 0)
+            return req->args[i].value;
+    return NULL;
+}
+
+/* A time bound: RFC 3339 or Unix seconds. */
+static int time_arg(const http_req *req, http_res *res, const char *name, double *out)
+{
+    const char *v = arg(req, name);
+    *out = 0;
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    double t = strtod(v, &end);
+    if (v[0] && !*end && !errno && t > 0) {
+        *out = t;
+        return 0;
+    }
+    if (nq_clock_parse_rfc3339(v, out) == 0 && *out > 0)
+        return 0;
+    char detail[128];
+    snprintf(detail, sizeof detail,
+             "query parameter %s: expected an RFC 3339 time or Unix seconds", name);
+    srv_problem(res, req, 400, "bad-query", detail, NULL);
+    return -1;
+}
+
+static int check_args(const http_req *req, http_res *res)
+{
+    static const char *const known[] = {"unit", "kind", "from", "to", "cursor", "limit",
+                                        "documents", NULL};
+    for (size_t i = 0; i < req->n_args; i++) {
+        int ok = 0;
+        for (int k = 0; known[k] && !ok; k++)
+            ok = strcmp(req->args[i].name, known[k]) == 0;
+        if (!ok) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "unknown query parameter %.64s", req->args[i].name);
+            srv_problem(res, req, 400, "bad-query", detail, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int limit_arg(const http_req *req, http_res *res, int *out)
+{
+    const char *v = arg(req, "limit");
+    *out = 0;
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (v[0] && !*end && n >= 1 && n <= NQ_STORE_PAGE_MAX) {
+        *out = (int)n;
+        return 0;
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "query parameter limit: expected 1..%d", NQ_STORE_PAGE_MAX);
+    srv_problem(res, req, 400, "bad-query", detail, NULL);
+    return -1;
+}
+
+/* Validate-only mode (the fuzzer) has no store. */
+static int no_store(srv_app *a, const http_req *req, http_res *res)
+{
+    if (a->store)
+        return 0;
+    srv_problem(res, req, 503, "unavailable", "this server runs without a store", NULL);
+    return 1;
+}
+
+void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    if (no_store(a, req, res))
+        return;
+    nq_decision_query q;
+    memset(&q, 0, sizeof q);
+    if (check_args(req, res) || time_arg(req, res, "from", &q.from) ||
+        time_arg(req, res, "to", &q.to) || limit_arg(req, res, &q.limit))
+        return;
+    q.unit = arg(req, "unit");
+    q.kind = arg(req, "kind");
+    q.cursor = arg(req, "cursor");
+    const char *docs = arg(req, "documents");
+    q.with_documents = docs && (strcmp(docs, "true") == 0 || strcmp(docs, "1") == 0);
+    json_t *page = NULL;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_list_decisions(a->store, &q, &page, &err);
+    if (rc == NQ_EINVAL || rc == NQ_ERANGE) {
+        char detail[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 32];
+        snprintf(detail, sizeof detail, "query parameter %s: %s", err.where, err.msg);
+        srv_problem(res, req, 400, "bad-query", detail, NULL);
+        return;
+    }
+    if (rc) {
+        store_problem(res, req, &err);
+        return;
+    }
+    http_res_json(res, 200, page);
+    http_res_header(res, "Cache-Control", "no-store");
+    json_decref(page);
+}
+
+void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    if (no_store(a, req, res))
+        return;
+    json_t *d = NULL;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_get_decision(a->store, id, &d, &err);
+    if (rc == NQ_ENOTFOUND) {
+        srv_problem(res, req, 404, "not-found", "no such decision", NULL);
+        return;
+    }
+    if (rc) {
+        store_problem(res, req, &err);
+        return;
+    }
+    http_res_json(res, 200, d);
+    http_res_header(res, "Cache-Control", "no-store");
+    json_decref(d);
+}
+
+void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    if (no_store(a, req, res))
+        return;
+    nq_audit_report r;
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_store_audit_verify(a->store, &r, &err)) {
+        store_problem(res, req, &err);
+        return;
+    }
+    json_t *doc = nq_audit_report_json(&r);
+    http_res_json(res, 200, doc);
+    http_res_header(res, "Cache-Control", "no-store");
+    json_decref(doc);
+}
