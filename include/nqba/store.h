@@ -87,6 +87,22 @@ typedef struct nq_decision_query {
  * cursor is NQ_EINVAL with where "cursor". */
 int nq_store_list_decisions(nq_store *s, const nq_decision_query *q, json_t **out, nq_err *err);
 
+/* ---- saved models --------------------------------------------------------- */
+
+#define NQ_STORE_MODEL_NAME_MAX 64
+
+/* Store a new version of the named model (versions are immutable and
+ * numbered 1, 2, ... per name; *version gets the new one) with its audit
+ * entry ("model.create", target "name@version"). name: 1..64 of
+ * [A-Za-z0-9_.-]; document: JSON text. */
+int nq_store_put_model(nq_store *s, const char *name, const char *kind, const char *document,
+                       const char *created_by, int *version, nq_err *err);
+
+/* Version `version` of a model (0 = the latest): {"name","version","kind",
+ * "document":{...},"created_by","created_at","versions":[1,2,...]} or
+ * NQ_ENOTFOUND (where "name" or "version"). */
+int nq_store_get_model(nq_store *s, const char *name, int version, json_t **out, nq_err *err);
+
 /* ---- audit log ------------------------------------------------------------ */
 
 typedef struct nq_audit_entry {

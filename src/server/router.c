@@ -22,6 +22,8 @@ static const srv_route ROUTES[] = {
     {"GET", "/api/v1/decisions", srv_h_decisions},
     {"GET", "/api/v1/decisions/{id}", srv_h_decision_get},
     {"GET", "/api/v1/audit/verify", srv_h_audit_verify},
+    {"POST", "/api/v1/nqba/models", srv_h_models_post},
+    {"GET", "/api/v1/nqba/models/{id}", srv_h_model_get},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

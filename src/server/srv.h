@@ -116,6 +116,17 @@ void srv_h_job_events(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id);
+
+/* ---- saved models (model_routes.c) ---- */
+
+/* A decision request {"model": name, "version": n, "inputs": {...},
+ * "options": {...}} becomes, in *out, the saved version's document with
+ * the inputs as its facts (and the options replaced); *pinned is 0 when
+ * no version was given (the latest answered; doc then gets "version").
+ * A request with a model given in full leaves *out NULL. */
+int srv_decision_resolve(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
 
 /* ---- the store (store_routes.c) ---- */
 

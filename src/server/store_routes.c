@@ -34,8 +34,12 @@ int srv_store_open(srv_app *a, nq_err *err)
     int applied = 0;
     if (!rc)
         rc = nq_store_migrate(a->store, &applied, err);
-    if (rc)
-        return rc;
+    if (rc) {
+        /* Name the option at fault; the store's own message says why. */
+        char msg[NQ_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return nq_err_set(err, rc, "--db", "%s", msg);
+    }
     char n[16];
     snprintf(n, sizeof n, "%d", applied);
     srv_log_event(&a->log, "info", nq_store_backend(a->store), "migrations_applied", n);

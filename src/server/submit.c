@@ -16,13 +16,17 @@
 
 typedef struct submit_kind {
     const char *kind;
+    /* NULL, or: replace a request that refers to something stored (a
+     * saved model) by the full request it stands for (srv.h). */
+    int (*resolve)(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
     int (*prepare)(const json_t *request, void **prepared, nq_err *err);
     nq_job_fn fn;
 } submit_kind;
 
-static const submit_kind SOLVE = {"solve", nq_service_solve_prepare, nq_service_solve_job};
-static const submit_kind DECISION = {"decision-engine", nq_service_decision_prepare,
-                                     nq_service_decision_job};
+static const submit_kind SOLVE = {"solve", NULL, nq_service_solve_prepare,
+                                  nq_service_solve_job};
+static const submit_kind DECISION = {"decision-engine", srv_decision_resolve,
+                                     nq_service_decision_prepare, nq_service_decision_job};
 
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
@@ -157,7 +161,7 @@ static int status_for_code_name(const char *name)
 }
 
 /* The job's error as a problem, at the status its code stands for. */
-static void failed(srv_app *a, http_req *req, http_res *res, const char *id)
+static void failed(srv_app *a, http_req *req, http_res *res, const char *id, int model_ref)
 {
     json_t *snap = nq_jobs_get(a->jobs, id, 0);
     json_t *e = json_object_get(snap, "error");
@@ -168,13 +172,18 @@ static void failed(srv_app *a, http_req *req, http_res *res, const char *id)
     const char *slug = status == 500 ? "internal" : srv_slug_for_status(status);
     if (ptr && ptr[0] != '/' && ptr[0] != '\0')
         ptr = NULL; /* a position inside a text member, not a JSON pointer */
+    char mapped[NQ_ERR_WHERE_MAX];
+    if (ptr && model_ref && !strncmp(ptr, "/facts", 6)) { /* the inputs became the facts */
+        snprintf(mapped, sizeof mapped, "/inputs%.*s", (int)(sizeof mapped - 8), ptr + 6);
+        ptr = mapped;
+    }
     srv_problem(res, req, status, slug, detail ? detail : "the job failed", ptr);
     add_job_headers(req, res, id);
     json_decref(snap);
 }
 
 static void finished(srv_app *a, http_req *req, http_res *res, const char *id, nq_job_state st,
-                     int cached, const char *body_key)
+                     int cached, const char *body_key, int model_ref)
 {
     if (st == NQ_JOB_SUCCEEDED) {
         size_t len = 0;
@@ -189,7 +198,7 @@ static void finished(srv_app *a, http_req *req, http_res *res, const char *id, n
         if (body_key)
             nq_jobs_remember_body(a->jobs, body_key, id);
     } else if (st == NQ_JOB_FAILED) {
-        failed(a, req, res, id);
+        failed(a, req, res, id, model_ref);
     } else {
         int stopping = atomic_load(&a->draining);
         srv_problem(res, req, stopping ? 503 : 409, stopping ? "unavailable" : "conflict",
@@ -206,6 +215,7 @@ typedef struct sync_wait {
     double deadline;
     int cached;
     const char *body_key; /* NULL, or the body's repeat key (in the request arena) */
+    int model_ref;        /* the request named a saved model */
 } sync_wait;
 
 static int is_final(nq_job_state st)
@@ -224,17 +234,17 @@ static void sync_finish(void *cls, http_req *req, http_res *res)
     sync_wait *w = cls;
     nq_job_state st = nq_jobs_wait(w->a->jobs, w->id, 0);
     if (is_final(st))
-        finished(w->a, req, res, w->id, st, w->cached, w->body_key);
+        finished(w->a, req, res, w->id, st, w->cached, w->body_key, w->model_ref);
     else
         accepted(w->a, req, res, w->id);
 }
 
 static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int cached,
-                   const char *body_key)
+                   const char *body_key, int model_ref)
 {
     nq_job_state st = nq_jobs_wait(a->jobs, id, 0);
     if (is_final(st)) {
-        finished(a, req, res, id, st, cached, body_key);
+        finished(a, req, res, id, st, cached, body_key, model_ref);
         return;
     }
     sync_wait *w = nq_arena_alloc(req->arena, sizeof *w);
@@ -247,6 +257,7 @@ static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int
     w->deadline = nq_clock_s() + a->cfg.sync_budget_ms / 1000.0;
     w->cached = cached;
     w->body_key = body_key;
+    w->model_ref = model_ref;
     res->defer.poll = sync_poll;
     res->defer.finish = sync_finish;
     res->defer.cls = w;
@@ -299,6 +310,52 @@ static int answer_repeat(srv_app *a, http_req *req, http_res *res, const char *k
     return 1;
 }
 
+/* A saved model's inputs became its facts: point at what the client sent. */
+static void facts_to_inputs(nq_err *err)
+{
+    if (strncmp(err->where, "/facts", 6) != 0)
+        return;
+    char where[NQ_ERR_WHERE_MAX];
+    size_t n = strlen(err->where + 6);
+    if (n > NQ_ERR_WHERE_MAX - 8)
+        n = NQ_ERR_WHERE_MAX - 8;
+    memcpy(where, "/inputs", 7);
+    memcpy(where + 7, err->where + 6, n);
+    where[7 + n] = '\0';
+    memcpy(err->where, where, n + 8);
+}
+
+/* A reference to a saved model: *doc becomes the full request, *ref_text
+ * the reference as it will be stored (with the version that answered),
+ * and a reference to "the latest version" loses its body key. Nonzero
+ * when the request was answered (a problem). */
+static int resolve(srv_app *a, http_req *req, http_res *res, const submit_kind *k, json_t **doc,
+                   char **ref_text, const char **key)
+{
+    json_t *full = NULL;
+    int pinned = 1;
+    nq_err err;
+    nq_err_clear(&err);
+    if (k->resolve(a, *doc, &full, &pinned, &err)) {
+        srv_problem_err(res, req, &err, 0);
+        json_decref(*doc);
+        return 1;
+    }
+    if (!full)
+        return 0;
+    *ref_text = json_dumps(*doc, JSON_COMPACT);
+    json_decref(*doc);
+    *doc = full;
+    if (!pinned)
+        *key = NULL;
+    if (!*ref_text) {
+        srv_problem(res, req, 500, "internal", "out of memory", NULL);
+        json_decref(full);
+        return 1;
+    }
+    return 0;
+}
+
 static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
 {
     nq_job_priority prio;
@@ -315,14 +372,21 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
         srv_problem_err(res, req, &err, 1);
         return;
     }
+    char *ref_text = NULL; /* a saved model's request, stored as the decision's request */
+    if (k->resolve && resolve(a, req, res, k, &doc, &ref_text, &key))
+        return;
     if (k->prepare(doc, &prepared, &err)) {
+        if (ref_text)
+            facts_to_inputs(&err);
         srv_problem_err(res, req, &err, 0);
         json_decref(doc);
+        free(ref_text);
         return;
     }
     if (a->validate_only) {
         nq_service_prepared_free(prepared);
         json_decref(doc);
+        free(ref_text);
         http_res_static(res, 200, "application/json", "{\"valid\":true}");
         return;
     }
@@ -333,18 +397,20 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
                        .fn = k->fn,
                        .priority = prio,
                        .idempotency_key = http_req_header(req, "Idempotency-Key"),
-                       .request_text = req->body,
-                       .request_len = req->body_len};
+                       .request_text = ref_text ? ref_text : req->body,
+                       .request_len = ref_text ? strlen(ref_text) : req->body_len};
     char id[33];
     int cached = 0;
     int rc = nq_jobs_submit(a->jobs, &s, id, &cached, &err);
+    int model_ref = ref_text != NULL;
+    free(ref_text); /* copied by the job */
     if (rc)
         submit_error(req, res, rc, &err);
     else if (prefers_async(http_req_header(req, "Prefer"))) {
         accepted(a, req, res, id);
         http_res_header(res, "Preference-Applied", "respond-async");
     } else
-        answer(a, req, res, id, cached, key);
+        answer(a, req, res, id, cached, key, model_ref);
 }
 
 void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id)

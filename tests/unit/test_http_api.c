@@ -757,7 +757,10 @@ static void call_documented(const char *method, const char *tmpl, const char *id
     http_resp r;
     http_do(g_srv.port, m, path, post ? "Content-Type: application/json\r\n" : NULL,
             post ? "{}" : NULL, post ? 2 : 0, &r);
-    if (r.status == 404 || r.status == 405 || r.status >= 500 || r.status < 200)
+    /* A 404 about the resource (a saved model of that name) is routed; the
+     * router's own 404 is not. */
+    int unrouted = r.status == 404 && r.body && strstr(r.body, "no such route");
+    if (unrouted || r.status == 405 || r.status >= 500 || r.status < 200)
         fail_msg("documented %s %s (%s) answered %d: %.500s", m, tmpl, path, r.status, r.body);
     http_resp_free(&r);
 }

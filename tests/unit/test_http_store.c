@@ -1,0 +1,375 @@
+/* test_http_store.c - `nqba serve` ($NQ_BIN) with its store: what is
+ * acknowledged is stored, a kill -9 loses nothing acknowledged and leaves
+ * an audit chain that verifies, a database that turns read-only gives 503
+ * and writes nothing, and a bad or unreachable database stops the server
+ * at start with a clear message.
+ *
+ * Every test runs on SQLite; the PostgreSQL ones need NQ_TEST_PG_URL
+ * (scripts/testdb.sh; `make test` starts it) and are skipped without. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+
+#define DECIDE "/api/v1/nqba/decision-engine"
+
+/* A small knapsack decision; seed makes each body (and job) distinct. */
+static void decision_body(unsigned seed, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "{\"variables\":[{\"name\":\"a\",\"type\":\"binary\"},{\"name\":\"b\",\"type\":"
+             "\"binary\"},{\"name\":\"c\",\"type\":\"binary\"}],\"objective\":{\"sense\":"
+             "\"maximize\",\"linear\":{\"a\":3,\"b\":2,\"c\":4}},\"constraints\":[{\"name\":"
+             "\"cap\",\"linear\":{\"a\":2,\"b\":1,\"c\":3},\"sense\":\"<=\",\"rhs\":4}],"
+             "\"options\":{\"solver\":\"exact\",\"seed\":%u}}",
+             seed);
+}
+
+/* A directory that outlives the servers started in it. */
+static void db_dir(char dir[64], char path[128])
+{
+    snprintf(dir, 64, "/tmp/nqba-store-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, 128, "%s/nqba.db", dir);
+}
+
+static void rm_dir(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A fresh PostgreSQL schema for one server, as a URL selecting it; "" when
+ * no server is configured. */
+static void pg_url(const char *tag, char *out, size_t cap)
+{
+    const char *base = getenv("NQ_TEST_PG_URL");
+    out[0] = '\0';
+    if (!base || !*base)
+        return;
+    char schema[64], cmd[512];
+    snprintf(schema, sizeof schema, "nqh_%s_%d", tag, (int)getpid());
+    snprintf(cmd, sizeof cmd,
+             "psql -q -v ON_ERROR_STOP=1 '%s' -c 'DROP SCHEMA IF EXISTS %s CASCADE' "
+             "-c 'CREATE SCHEMA %s' >/dev/null 2>&1",
+             base, schema, schema);
+    assert_int_equal(system(cmd), 0);
+    snprintf(out, cap, "%s%soptions=-csearch_path%%3D%s", base, strchr(base, '?') ? "&" : "?",
+             schema);
+}
+
+static void psql(const char *sql)
+{
+    char cmd[1024];
+    /* The session first leaves read-only mode, which the role may be in. */
+    snprintf(cmd, sizeof cmd,
+             "psql -q -v ON_ERROR_STOP=1 '%s' -c 'SET default_transaction_read_only = off' "
+             "-c \"%s\" >/dev/null 2>&1",
+             getenv("NQ_TEST_PG_URL"), sql);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void expect_audit_ok(int port, long long min_entries)
+{
+    http_resp r;
+    http_get(port, "/api/v1/audit/verify", &r);
+    http_expect_status(&r, 200, "audit verify");
+    json_t *doc = http_json(&r);
+    if (!json_is_true(json_object_get(doc, "ok")))
+        fail_msg("audit chain broken: %s", r.body);
+    assert_true(json_integer_value(json_object_get(doc, "entries")) >= min_entries);
+    json_decref(doc);
+    http_resp_free(&r);
+}
+
+/* ---- acknowledged means stored ------------------------------------------------ */
+
+static void acknowledged_is_stored(const char *db)
+{
+    http_server s;
+    const char *opts[] = {"--db", db, NULL};
+    http_server_start(&s, opts);
+    char body[1024], id[64], path[128];
+    decision_body(7, body, sizeof body);
+    http_resp r;
+    http_post_json(s.port, DECIDE, NULL, body, &r);
+    http_expect_status(&r, 200, "decision");
+    assert_non_null(http_header(&r, "X-Job-Id", id, sizeof id));
+    json_t *answer = http_json(&r);
+    http_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/decisions/%s", id);
+    http_get(s.port, path, &r);
+    http_expect_status(&r, 200, "stored decision");
+    json_t *d = http_json(&r), *posted = json_loads(body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(d, "unit")), "nqba");
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "succeeded");
+    assert_true(json_equal(json_object_get(d, "request"), posted));
+    assert_true(json_equal(json_object_get(d, "result"), answer));
+    /* Exact enumeration answered: not the annealing engine. */
+    assert_true(json_is_false(json_object_get(d, "quantum_enhanced")));
+    json_decref(d);
+    json_decref(posted);
+    json_decref(answer);
+    http_resp_free(&r);
+    expect_audit_ok(s.port, 1);
+    assert_int_equal(http_server_stop(&s, 10), 0);
+    http_server_cleanup(&s);
+}
+
+static void test_stored_sqlite(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    db_dir(dir, db);
+    acknowledged_is_stored(db);
+    rm_dir(dir);
+}
+
+static void test_stored_pg(void **state)
+{
+    (void)state;
+    char url[768];
+    pg_url("stored", url, sizeof url);
+    if (!url[0])
+        skip();
+    acknowledged_is_stored(url);
+}
+
+/* ---- kill -9 under load ---------------------------------------------------------- */
+
+#define LOADERS 4
+#define MAX_ACKED 20000
+
+typedef struct loader {
+    int port;
+    unsigned seed0;
+    volatile int *stop;
+    char (*acked)[33];
+    int n_acked;
+} loader;
+
+static void *load(void *arg)
+{
+    loader *l = arg;
+    char body[1024], id[64];
+    for (unsigned k = 0; !*l->stop && l->n_acked < MAX_ACKED / LOADERS; k++) {
+        decision_body(l->seed0 + k, body, sizeof body);
+        http_resp r;
+        char h[] = "Content-Type: application/json\r\n";
+        if (http_try_for(l->port, "POST", DECIDE, h, body, strlen(body), 5.0, &r) == 0 &&
+            r.status == 200 && http_header(&r, "X-Job-Id", id, sizeof id) && strlen(id) == 32)
+            memcpy(l->acked[l->n_acked++], id, 33);
+        http_resp_free(&r);
+    }
+    return NULL;
+}
+
+static void crash_loses_nothing(const char *db)
+{
+    http_server s;
+    const char *opts[] = {"--db", db, NULL};
+    http_server_start(&s, opts);
+    static char acked[LOADERS][MAX_ACKED / LOADERS][33];
+    loader ls[LOADERS];
+    pthread_t th[LOADERS];
+    volatile int stop = 0;
+    for (int i = 0; i < LOADERS; i++) {
+        ls[i] = (loader){s.port, 1000000u * (unsigned)(i + 1), &stop, acked[i], 0};
+        assert_int_equal(pthread_create(&th[i], NULL, load, &ls[i]), 0);
+    }
+    http_sleep(1.0);
+    kill(s.pid, SIGKILL); /* mid-flight: requests are running */
+    waitpid(s.pid, NULL, 0);
+    s.pid = 0;
+    stop = 1;
+    int total = 0;
+    for (int i = 0; i < LOADERS; i++) {
+        pthread_join(th[i], NULL);
+        total += ls[i].n_acked;
+    }
+    print_message("%d decisions acknowledged before kill -9\n", total);
+    assert_true(total > 0);
+    http_server_cleanup(&s);
+
+    http_server_start(&s, opts);
+    char path[128];
+    for (int i = 0; i < LOADERS; i++)
+        for (int k = 0; k < ls[i].n_acked; k++) {
+            snprintf(path, sizeof path, "/api/v1/decisions/%s", acked[i][k]);
+            http_resp r;
+            http_get(s.port, path, &r);
+            if (r.status != 200)
+                fail_msg("acknowledged decision %s is not stored (status %d)", acked[i][k],
+                         r.status);
+            http_resp_free(&r);
+        }
+    expect_audit_ok(s.port, total);
+    assert_int_equal(http_server_stop(&s, 10), 0);
+    http_server_cleanup(&s);
+}
+
+static void test_crash_sqlite(void **state)
+{
+    (void)state;
+    char dir[64], db[128];
+    db_dir(dir, db);
+    crash_loses_nothing(db);
+    rm_dir(dir);
+}
+
+static void test_crash_pg(void **state)
+{
+    (void)state;
+    char url[768];
+    pg_url("crash", url, sizeof url);
+    if (!url[0])
+        skip();
+    crash_loses_nothing(url);
+}
+
+/* ---- a database that turns read-only ----------------------------------------------- */
+
+static long long count_decisions(int port)
+{
+    http_resp r;
+    http_get(port, "/api/v1/decisions?limit=500", &r);
+    http_expect_status(&r, 200, "list decisions");
+    json_t *doc = http_json(&r);
+    long long n = (long long)json_array_size(json_object_get(doc, "items"));
+    json_decref(doc);
+    http_resp_free(&r);
+    return n;
+}
+
+/* PostgreSQL: new sessions of the role are read-only, and the server's
+ * open sessions are ended, so its pool reconnects into read-only ones. */
+static void test_read_only_pg(void **state)
+{
+    (void)state;
+    char url[768];
+    pg_url("ro", url, sizeof url);
+    if (!url[0])
+        skip();
+    http_server s;
+    const char *opts[] = {"--db", url, NULL};
+    http_server_start(&s, opts);
+    char body[1024];
+    decision_body(1, body, sizeof body);
+    http_resp r;
+    http_post_json(s.port, DECIDE, NULL, body, &r);
+    http_expect_status(&r, 200, "decision before");
+    http_resp_free(&r);
+    long long before = count_decisions(s.port);
+    psql("ALTER ROLE nqba SET default_transaction_read_only = on");
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+         "WHERE pid <> pg_backend_pid() AND usename = current_user AND application_name = 'nqba'");
+    decision_body(2, body, sizeof body);
+    int status = 0;
+    /* A pooled connection may have to fail once before the pool reopens. */
+    for (int attempt = 0; attempt < 3 && status != 503; attempt++) {
+        http_post_json(s.port, DECIDE, NULL, body, &r);
+        status = r.status;
+        if (status == 503) {
+            assert_non_null(strstr(r.body, "\"status\":503"));
+            char ct[128];
+            assert_non_null(http_header(&r, "Content-Type", ct, sizeof ct));
+            assert_non_null(strstr(ct, "application/problem+json"));
+        }
+        http_resp_free(&r);
+    }
+    psql("ALTER ROLE nqba RESET default_transaction_read_only");
+    assert_int_equal(status, 503);
+    psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+         "WHERE pid <> pg_backend_pid() AND usename = current_user AND application_name = 'nqba'");
+    /* Nothing half-written: the refused decision is not there, and the
+     * audit chain is whole. Reads may need a reconnect too. */
+    long long after = -1;
+    for (int attempt = 0; attempt < 3 && after < 0; attempt++) {
+        http_try(s.port, "GET", "/api/v1/decisions?limit=500", NULL, NULL, 0, &r);
+        if (r.status == 200) {
+            json_t *doc = http_json(&r);
+            after = (long long)json_array_size(json_object_get(doc, "items"));
+            json_decref(doc);
+        }
+        http_resp_free(&r);
+    }
+    assert_int_equal(after, before);
+    expect_audit_ok(s.port, before);
+    assert_int_equal(http_server_stop(&s, 10), 0);
+    http_server_cleanup(&s);
+}
+
+/* ---- bad databases at start ------------------------------------------------------------ */
+
+static void expect_start_failure(const char *db, const char *needle)
+{
+    char dir[] = "/tmp/nqba-bad-XXXXXX", cmd[1024], out[4096] = "";
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "'%s' serve --listen 127.0.0.1:0 --db '%s' 2>'%s/err' >/dev/null",
+             getenv("NQ_BIN"), db, dir);
+    int rc = system(cmd);
+    char path[128];
+    snprintf(path, sizeof path, "%s/err", dir);
+    size_t n = 0;
+    char *err = http_slurp(path, &n);
+    snprintf(out, sizeof out, "%s", err ? err : "");
+    free(err);
+    rm_dir(dir);
+    if (rc == 0 || !strstr(out, needle))
+        fail_msg("--db %s: exit %d, stderr: %s (wanted \"%s\")", db, rc, out, needle);
+}
+
+static void test_bad_databases(void **state)
+{
+    (void)state;
+    expect_start_failure("mysql://localhost/x", "unknown database scheme");
+    expect_start_failure("/nonexistent-dir/sub/nqba.db", "/nonexistent-dir/sub/nqba.db");
+    expect_start_failure("postgresql://nqba:secret@127.0.0.1:1/none?connect_timeout=2",
+                         "127.0.0.1");
+    expect_start_failure("postgresql://[bad", "db");
+}
+
+/* The password in a URL never reaches the logs. */
+static void test_no_password_in_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/nqba-pw-XXXXXX", cmd[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "'%s' serve --listen 127.0.0.1:0 --db 'postgresql://nqba:hunter2@127.0.0.1:1/x' "
+             ">'%s/out' 2>&1",
+             getenv("NQ_BIN"), dir);
+    assert_int_not_equal(system(cmd), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/out", dir);
+    size_t n = 0;
+    char *out = http_slurp(path, &n);
+    assert_non_null(out);
+    assert_null(strstr(out, "hunter2"));
+    free(out);
+    rm_dir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_databases),
+        cmocka_unit_test(test_no_password_in_errors),
+        cmocka_unit_test(test_stored_sqlite),
+        cmocka_unit_test(test_stored_pg),
+        cmocka_unit_test(test_crash_sqlite),
+        cmocka_unit_test(test_crash_pg),
+        cmocka_unit_test(test_read_only_pg),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
