@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
-# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http ...]  (default: all)
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
@@ -21,13 +21,14 @@ replace_section() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http)
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store)
 for s in "${sections[@]}"; do
     out=$(mktemp)
     case "$s" in
     engine) ./build/bench_engine --gset "$shared/data/gset" --out "$out" ;;
     cqm) ./build/bench_cqm --out "$out" ;;
     http) bench/http.sh "$out" ;;
+    store) bench/store.sh "$out" ;;
     *) echo "bench.sh: unknown section $s" >&2; exit 2 ;;
     esac
     replace_section "$s" "$out"

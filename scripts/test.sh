@@ -63,6 +63,7 @@ run_fuzzers() {
 # A throwaway PostgreSQL and Redis for the store tests (scripts/testdb.sh),
 # stopped on the way out whatever happens.
 dbdir=$(mktemp -d)
+chmod 755 "$dbdir" # the postgres user must reach the cluster below it
 trap 'scripts/testdb.sh stop "$dbdir" >/dev/null 2>&1; rm -rf "$dbdir"' EXIT
 if scripts/testdb.sh start "$dbdir"; then
     set -a

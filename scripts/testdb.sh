@@ -15,7 +15,8 @@
 # several runs (and a system cluster on 5432, which this never touches) can
 # live side by side. The cluster trusts local connections and runs with
 # fsync off: it holds test data only and is deleted by stop (the server
-# logs, DIR/pg-server.log and DIR/redis.log, stay).
+# logs, DIR/pg-server.log and DIR/redis.log, stay). TESTDB_DURABLE=1 turns
+# fsync on, for benchmarks that measure commits.
 #
 # PostgreSQL refuses to run as root, so as root the data directory belongs
 # to the postgres user and initdb/pg_ctl run through runuser. Set PG_BIN to
@@ -58,22 +59,31 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Is something listening on 127.0.0.1:$1 (or is the port otherwise taken)?
+# Is the port taken on 127.0.0.1 (by a listener, or by any connection:
+# an outgoing one holding it as its local port blocks a bind too)?
 port_busy() {
-  if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; then
+  if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]; then
     return 0
   fi
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# A free port in 20000..59999, from a random start. Two ports are taken
-# before either server binds, so skip the one already handed out.
+# A free port below the kernel's ephemeral range (where outgoing
+# connections take theirs, so a port free now may not be a moment later),
+# from a random start. Two ports are taken before either server binds, so
+# skip the one already handed out.
 free_port() {
-  local skip=${1:-0} p
-  p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+  local skip=${1:-0} p lo=20000 hi=32000 eph
+  eph=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  if [ "$eph" -gt $((lo + 1000)) ] 2>/dev/null; then
+    hi=$((eph < 60000 ? eph : 60000))
+  else # an unusual range starting low: go above the default range's end
+    lo=61000 hi=65000
+  fi
+  p=$(( lo + (RANDOM * 32768 + RANDOM) % (hi - lo) ))
   for _ in $(seq 1 200); do
     if [ "$p" != "$skip" ] && ! port_busy "$p"; then echo "$p"; return; fi
-    p=$(( p + 1 )); [ "$p" -lt 60000 ] || p=20000
+    p=$(( p + 1 )); [ "$p" -lt "$hi" ] || p=$lo
   done
   die "no free TCP port found"
 }
@@ -115,6 +125,10 @@ start_pg() {
   local sock="$dir/pg/sock"
   [ ${#sock} -le 90 ] || die "DIR path too long for a unix socket: $sock"
   as_pg mkdir -p "$sock"
+  # TESTDB_DURABLE=1 (benchmarks): fsync and full-page writes on, as on a
+  # production server, so that commit latencies are real.
+  local durable=off
+  [ "${TESTDB_DURABLE:-0}" = 1 ] && durable=on
   # -N: no fsync of the new files (throwaway); C locale: exists everywhere.
   as_pg "$bin/initdb" -D "$dir/pg/data" -A trust -U "$PG_USER" -E UTF8 --locale=C -N \
     >"$dir/pg-initdb.log" 2>&1 || { cat "$dir/pg-initdb.log" >&2; die "initdb failed"; }
@@ -124,8 +138,8 @@ start_pg() {
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
-fsync = off
-full_page_writes = off
+fsync = $durable
+full_page_writes = $durable
 max_connections = 200
 EOF
   # The server log sits outside DIR/pg so that it outlives stop.

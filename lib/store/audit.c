@@ -28,9 +28,9 @@
 
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
 static const char SQL_HEAD_LOCK[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
-static const char SQL_INSERT[] =
+static const char SQL_INSERT_HEAD[] =
     "INSERT INTO audit_log (seq, at_us, actor, action, target, request_hash, result_hash, "
-    "detail, prev_hash, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    "detail, prev_hash, entry_hash)";
 static const char SQL_SET_HEAD[] = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1";
 static const char SQL_SNAPSHOT[] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
 static const char SQL_SCAN[] =
@@ -93,10 +93,8 @@ static size_t opt_len(const char *s)
     return s ? strlen(s) : 0;
 }
 
-int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *err)
+int nq__audit_open(nq_store *s, nq__db *db, nq__chain *c, nq_err *err)
 {
-    if (!e || !e->action || !e->action[0])
-        return nq_err_set(err, NQ_EINVAL, "action", "an audit entry needs an action");
     head h = {0, "", 0};
     int rc = s->drv->exec(db, s->drv->row_locks ? SQL_HEAD_LOCK : SQL_HEAD, 0, NULL, read_head, &h,
                           NULL, err);
@@ -104,28 +102,77 @@ int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *e
         return rc;
     if (!h.found)
         return nq_err_set(err, NQ_EIO, "audit_head", "the audit head row is missing");
-    char seq[24], at[24], hash[HASH_HEX + 1];
+    c->seq = h.seq;
+    memcpy(c->hash, h.hash, sizeof c->hash);
+    return NQ_OK;
+}
+
+int nq__audit_sql(nq_store *s)
+{
+    for (int k = 0; k < NQ__ROWS; k++)
+        if (!(s->sql_audit_rows[k] = nq__rows_sql(SQL_INSERT_HEAD, N_FIELDS, k + 1)))
+            return NQ_ENOMEM;
+    return NQ_OK;
+}
+
+int nq__audit_row_make(nq__chain *c, const nq_audit_entry *e, nq__audit_row *r, nq_err *err)
+{
+    if (!e || !e->action || !e->action[0])
+        return nq_err_set(err, NQ_EINVAL, "action", "an audit entry needs an action");
     double when = e->at > 0 ? e->at : nq_clock_wall_s();
-    snprintf(seq, sizeof seq, "%lld", h.seq + 1);
-    snprintf(at, sizeof at, "%" PRId64, (int64_t)llround(when * 1e6));
-    const char *f[N_FIELDS] = {seq,
-                               at,
-                               e->actor ? e->actor : "anonymous",
-                               e->action,
-                               e->target,
-                               e->request_hash,
-                               e->result_hash,
-                               e->detail,
-                               h.hash,
-                               hash};
+    snprintf(r->seq, sizeof r->seq, "%lld", c->seq + 1);
+    snprintf(r->at, sizeof r->at, "%" PRId64, (int64_t)llround(when * 1e6));
+    memcpy(r->prev, c->hash, sizeof r->prev);
+    const char *f[N_FIELDS] = {r->seq,         r->at,           e->actor ? e->actor : "anonymous",
+                               e->action,      e->target,       e->request_hash,
+                               e->result_hash, e->detail,       r->prev,
+                               r->hash};
     size_t len[N_FIELDS];
     for (int i = 0; i < N_FIELDS - 1; i++)
         len[i] = opt_len(f[i]);
-    entry_hash(f, len, hash);
-    rc = s->drv->exec(db, SQL_INSERT, N_FIELDS, f, NULL, NULL, NULL, err);
-    const char *hp[2] = {seq, hash};
+    entry_hash(f, len, r->hash);
+    memcpy(r->f, f, sizeof r->f);
+    c->seq++;
+    memcpy(c->hash, r->hash, sizeof c->hash);
+    return NQ_OK;
+}
+
+int nq__audit_insert(nq_store *s, nq__db *db, nq__audit_row *rows, int n, nq_err *err)
+{
+    const char *p[NQ__ROWS * N_FIELDS];
+    int rc = NQ_OK;
+    for (int at = 0; at < n && !rc; at += NQ__ROWS) {
+        int k = n - at < NQ__ROWS ? n - at : NQ__ROWS;
+        for (int r = 0; r < k; r++)
+            memcpy(p + r * N_FIELDS, rows[at + r].f, sizeof rows[at + r].f);
+        rc = s->drv->exec(db, s->sql_audit_rows[k - 1], k * N_FIELDS, p, NULL, NULL, NULL, err);
+    }
+    return rc;
+}
+
+int nq__audit_add(nq_store *s, nq__db *db, nq__chain *c, const nq_audit_entry *e, nq_err *err)
+{
+    nq__audit_row r;
+    int rc = nq__audit_row_make(c, e, &r, err);
+    return rc ? rc : nq__audit_insert(s, db, &r, 1, err);
+}
+
+int nq__audit_close(nq_store *s, nq__db *db, const nq__chain *c, nq_err *err)
+{
+    char seq[24];
+    snprintf(seq, sizeof seq, "%lld", c->seq);
+    const char *hp[2] = {seq, c->hash};
+    return s->drv->exec(db, SQL_SET_HEAD, 2, hp, NULL, NULL, NULL, err);
+}
+
+int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *err)
+{
+    nq__chain c;
+    int rc = nq__audit_open(s, db, &c, err);
     if (!rc)
-        rc = s->drv->exec(db, SQL_SET_HEAD, 2, hp, NULL, NULL, NULL, err);
+        rc = nq__audit_add(s, db, &c, e, err);
+    if (!rc)
+        rc = nq__audit_close(s, db, &c, err);
     return rc;
 }
 

@@ -16,9 +16,10 @@
 #include "nqba/sha256.h"
 #include "store_internal.h"
 
-static const char SQL_PUT[] =
+static const char SQL_PUT_HEAD[] =
     "INSERT INTO decisions (id, unit, kind, request, result, solver, status, latency, \"user\", "
-    "quantum_enhanced, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    "quantum_enhanced, created_at)";
+#define PUT_COLS 11
 #define COLS                                                                                   \
     "seq, id, unit, kind, solver, status, latency, \"user\", quantum_enhanced, created_at, "   \
     "request, result"
@@ -57,33 +58,176 @@ static int check_rec(const nq_decision_rec *d, nq_err *err)
     return NQ_OK;
 }
 
+/* The audit entry of a decision. Its strings live in buf. */
+typedef struct entry_buf {
+    char action[MAX_FIELD + 16], req_hash[65], res_hash[65];
+} entry_buf;
+
+static nq_audit_entry entry_of(const nq_decision_rec *d, double when, entry_buf *b)
+{
+    snprintf(b->action, sizeof b->action, "decision.%s", d->status);
+    hash_text(d->request, b->req_hash);
+    if (d->result)
+        hash_text(d->result, b->res_hash);
+    nq_audit_entry e = {d->user, b->action, d->id, b->req_hash, d->result ? b->res_hash : NULL,
+                        NULL, when};
+    return e;
+}
+
+int nq__decisions_sql(nq_store *s)
+{
+    for (int k = 0; k < NQ__ROWS; k++)
+        if (!(s->sql_decision_rows[k] = nq__rows_sql(SQL_PUT_HEAD, PUT_COLS, k + 1)))
+            return NQ_ENOMEM;
+    return NQ_OK;
+}
+
+/* A decision's row and audit entry as text, ready for the inserts. */
+typedef struct row_buf {
+    char lat[32], at[32];
+    entry_buf eb;
+    nq_audit_entry e;
+    const char *p[PUT_COLS];
+} row_buf;
+
+static void row_of(const nq_decision_rec *d, row_buf *b)
+{
+    double when = d->created_at > 0 ? d->created_at : nq_clock_wall_s();
+    snprintf(b->lat, sizeof b->lat, "%.9g", d->latency_s);
+    snprintf(b->at, sizeof b->at, "%.6f", when);
+    const char *p[PUT_COLS] = {d->id,     d->unit,   d->kind, d->request,
+                               d->result, d->solver ? d->solver : "", d->status, b->lat,
+                               d->user,   d->quantum_enhanced ? "1" : "0", b->at};
+    memcpy(b->p, p, sizeof p);
+    b->e = entry_of(d, when, &b->eb);
+}
+
+/* n decision rows in multi-row inserts. */
+static int insert_rows(nq_store *s, nq__db *db, row_buf *rows, int n, nq_err *err)
+{
+    const char *p[NQ__ROWS * PUT_COLS];
+    int rc = NQ_OK;
+    for (int at = 0; at < n && !rc; at += NQ__ROWS) {
+        int k = n - at < NQ__ROWS ? n - at : NQ__ROWS;
+        for (int r = 0; r < k; r++)
+            memcpy(p + r * PUT_COLS, rows[at + r].p, sizeof rows[at + r].p);
+        rc = s->drv->exec(db, s->sql_decision_rows[k - 1], k * PUT_COLS, p, NULL, NULL, NULL,
+                          err);
+    }
+    if (rc == NQ_EINVAL && n == 1)
+        nq_err_set(err, NQ_EINVAL, "id", "decision %s is already stored", rows[0].p[0]);
+    else if (rc == NQ_EINVAL)
+        nq_err_set(err, NQ_EINVAL, "id", "a decision of the batch is already stored");
+    return rc;
+}
+
+/* Every decision of the list (or only its first, with one) and their
+ * audit entries in one transaction: all or none. The chain's head is read
+ * and written once. */
+static int write_batch(nq_store *s, nq__pending *list, int one, nq_err *err)
+{
+    int n = 0;
+    for (nq__pending *p = list; p; p = one ? NULL : p->next)
+        n++;
+    row_buf *rows = malloc((size_t)n * sizeof *rows);
+    nq__audit_row *audit = malloc((size_t)n * sizeof *audit);
+    if (!rows || !audit) {
+        free(rows);
+        free(audit);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    }
+    int i = 0;
+    for (nq__pending *p = list; p; p = one ? NULL : p->next)
+        row_of(p->d, &rows[i++]);
+    nq__db *db;
+    nq__chain c;
+    int rc = nq__tx_begin(s, &db, err);
+    if (!rc) {
+        rc = insert_rows(s, db, rows, n, err);
+        /* The head is locked last, so writers of other nodes wait for it
+         * only while this transaction appends its entries and commits. */
+        if (!rc)
+            rc = nq__audit_open(s, db, &c, err);
+        for (i = 0; i < n && !rc; i++)
+            rc = nq__audit_row_make(&c, &rows[i].e, &audit[i], err);
+        if (!rc)
+            rc = nq__audit_insert(s, db, audit, n, err);
+        if (!rc)
+            rc = nq__audit_close(s, db, &c, err);
+        rc = nq__tx_end(s, db, rc, err);
+    }
+    free(rows);
+    free(audit);
+    return rc;
+}
+
+/* Group commit. Every store write must also extend the one audit chain,
+ * so writes serialize on its head and each would pay a durable commit on
+ * its own: with many writers the queue, not the work, would make the
+ * latency. Instead writers queue here and one of them at a time, the
+ * leader, writes everything queued in one transaction (one commit, one
+ * fsync) and hands each writer its outcome. A write waits at most for the
+ * batch in progress and its own.
+ *
+ * All or none: should the batch fail on one decision (an id already
+ * stored), each decision of it is written again on its own, so that only
+ * that one fails. Other failures (the database is down) are everyone's. */
 int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err)
 {
     int rc = check_rec(d, err);
     if (rc)
         return rc;
-    char lat[32], at[32], action[MAX_FIELD + 16], req_hash[65], res_hash[65];
-    double when = d->created_at > 0 ? d->created_at : nq_clock_wall_s();
-    snprintf(lat, sizeof lat, "%.9g", d->latency_s);
-    snprintf(at, sizeof at, "%.6f", when);
-    snprintf(action, sizeof action, "decision.%s", d->status);
-    hash_text(d->request, req_hash);
-    if (d->result)
-        hash_text(d->result, res_hash);
-    const char *p[11] = {d->id,     d->unit,   d->kind, d->request,
-                         d->result, d->solver ? d->solver : "", d->status, lat,
-                         d->user,   d->quantum_enhanced ? "1" : "0", at};
-    nq_audit_entry e = {d->user, action, d->id, req_hash, d->result ? res_hash : NULL, NULL, when};
-    nq__db *db;
-    rc = nq__tx_begin(s, &db, err);
-    if (rc)
-        return rc;
-    rc = s->drv->exec(db, SQL_PUT, 11, p, NULL, NULL, NULL, err);
-    if (rc == NQ_EINVAL)
-        nq_err_set(err, NQ_EINVAL, "id", "decision %s is already stored", d->id);
-    if (!rc)
-        rc = nq__audit_append(s, db, &e, err);
-    return nq__tx_end(s, db, rc, err);
+    nq__pending me;
+    memset(&me, 0, sizeof me);
+    me.d = d;
+    pthread_cond_init(&me.wake, NULL);
+    pthread_mutex_lock(&s->gc_mu);
+    if (s->gc_tail)
+        s->gc_tail->next = &me;
+    else
+        s->gc_head = &me;
+    s->gc_tail = &me;
+    while (!me.done && s->gc_leading)
+        pthread_cond_wait(&me.wake, &s->gc_mu);
+    if (me.done) {
+        pthread_mutex_unlock(&s->gc_mu);
+        pthread_cond_destroy(&me.wake);
+        *err = me.err;
+        return me.rc;
+    }
+    s->gc_leading = 1;
+    nq__pending *batch = s->gc_head;
+    s->gc_head = s->gc_tail = NULL;
+    pthread_mutex_unlock(&s->gc_mu);
+
+    nq_err berr;
+    nq_err_clear(&berr);
+    int brc = write_batch(s, batch, 0, &berr);
+    for (nq__pending *p = batch; p; p = p->next) {
+        if (brc == NQ_EINVAL && batch->next) {
+            nq_err_clear(&p->err);
+            p->rc = write_batch(s, p, 1, &p->err);
+        } else {
+            p->rc = brc;
+            p->err = berr;
+        }
+    }
+    pthread_mutex_lock(&s->gc_mu);
+    /* After done is set a waiter may return and its entry vanish: read
+     * next before. */
+    for (nq__pending *p = batch, *next; p; p = next) {
+        next = p->next;
+        p->done = 1;
+        if (p != &me)
+            pthread_cond_signal(&p->wake);
+    }
+    s->gc_leading = 0;
+    if (s->gc_head) /* the next batch's leader */
+        pthread_cond_signal(&s->gc_head->wake);
+    pthread_mutex_unlock(&s->gc_mu);
+    pthread_cond_destroy(&me.wake);
+    *err = me.err;
+    return me.rc;
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -24,7 +24,7 @@
 
 #define SQ_CACHE_MAX 64   /* prepared statements kept per connection */
 #define SQ_COLS_MAX 64    /* columns of a result row */
-#define SQ_PARAMS_MAX 100 /* $1..$100; the common code uses a dozen at most */
+#define SQ_PARAMS_MAX 999 /* $1..$999: multi-row inserts of a group commit use ~200 */
 #define SQ_BUSY_MS "10000"
 
 typedef struct sq_stmt {

@@ -32,6 +32,31 @@ static int has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
+static void free_sql(nq_store *s)
+{
+    for (int k = 0; k < NQ__ROWS; k++) {
+        free(s->sql_decision_rows[k]);
+        free(s->sql_audit_rows[k]);
+    }
+}
+
+char *nq__rows_sql(const char *insert_head, int cols, int rows)
+{
+    size_t cap = strlen(insert_head) + 16 + (size_t)rows * (size_t)cols * 8;
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t k = (size_t)snprintf(sql, cap, "%s VALUES ", insert_head);
+    int n = 1;
+    for (int r = 0; r < rows; r++) {
+        k += (size_t)snprintf(sql + k, cap - k, "%s(", r ? ", " : "");
+        for (int c = 0; c < cols; c++)
+            k += (size_t)snprintf(sql + k, cap - k, "%s$%d", c ? ", " : "", n++);
+        k += (size_t)snprintf(sql + k, cap - k, ")");
+    }
+    return sql;
+}
+
 int nq_store_open(const char *url, int pool_size, nq_store **out, nq_err *err)
 {
     *out = NULL;
@@ -56,10 +81,17 @@ int nq_store_open(const char *url, int pool_size, nq_store **out, nq_err *err)
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     }
     s->drv = drv;
+    if (nq__decisions_sql(s) || nq__audit_sql(s)) {
+        free_sql(s);
+        free(s->url);
+        free(s);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    }
     s->max_open = pool_size ? pool_size : drv == &nq__driver_sqlite ? DEFAULT_POOL_SQLITE
                                                                      : DEFAULT_POOL_PG;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->freed, NULL);
+    pthread_mutex_init(&s->gc_mu, NULL);
     /* One connection now: a bad URL or a database that is down is an error
      * at start, not at the first request. */
     nq__db *db;
@@ -79,8 +111,10 @@ void nq_store_close(nq_store *s)
         return;
     for (int i = 0; i < s->n_idle; i++)
         s->drv->disconnect(s->idle[i]);
+    free_sql(s); /* after the connections that prepared them */
     pthread_cond_destroy(&s->freed);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->gc_mu);
     free(s->url);
     free(s);
 }

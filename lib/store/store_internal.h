@@ -82,6 +82,19 @@ extern const char *const nq__schema_pg[];
 extern const int nq__schema_pg_n;
 
 #define NQ__POOL_MAX 64
+/* Rows per multi-row INSERT of a group commit: a batch of n decisions
+ * takes about 2n/NQ__ROWS statements instead of 2n round trips. */
+#define NQ__ROWS 16
+
+/* A decision waiting to be written by a group commit (decisions.c). */
+typedef struct nq__pending {
+    const nq_decision_rec *d;
+    int rc;
+    nq_err err;
+    int done;
+    pthread_cond_t wake; /* its own: a batch wakes its writers and one successor, not all */
+    struct nq__pending *next;
+} nq__pending;
 
 struct nq_store {
     const nq__driver *drv;
@@ -90,7 +103,23 @@ struct nq_store {
     pthread_cond_t freed;
     nq__db *idle[NQ__POOL_MAX]; /* connections not in use */
     int n_idle, n_open, max_open;
+    /* Group commit of decisions: writers queue here; one of them at a
+     * time (the leader) writes everything queued in one transaction. */
+    pthread_mutex_t gc_mu;
+    nq__pending *gc_head, *gc_tail;
+    int gc_leading;
+    /* INSERT ... VALUES with k rows (index k - 1), built at open: the
+     * drivers cache prepared statements by the SQL's address, which these
+     * keep for the store's life. */
+    char *sql_decision_rows[NQ__ROWS];
+    char *sql_audit_rows[NQ__ROWS];
 };
+
+/* "INSERT INTO table (cols) VALUES ($1, .., $c), .. k rows" (malloc'd). */
+char *nq__rows_sql(const char *insert_head, int cols, int rows);
+/* Build the store's multi-row statements (store.c calls them at open). */
+int nq__decisions_sql(nq_store *s);
+int nq__audit_sql(nq_store *s);
 
 /* Take a connection from the pool (opening one if below max_open, else
  * waiting for one); give it back with nq__put (broken = 1 closes it). */
@@ -106,7 +135,25 @@ int nq__exec1(nq_store *s, const char *sql, int n, const char *const *params, nq
 int nq__tx_begin(nq_store *s, nq__db **out, nq_err *err);
 int nq__tx_end(nq_store *s, nq__db *db, int rc, nq_err *err);
 
-/* The audit chain inside the caller's transaction (audit.c). */
+/* The audit chain inside the caller's transaction (audit.c): open reads
+ * (and on PostgreSQL locks) the head, add appends entries after it, close
+ * writes the new head. nq__audit_append is the three for one entry. */
+typedef struct nq__chain {
+    long long seq;
+    char hash[65];
+} nq__chain;
+/* One audit row ready to insert: make computes it after the chain's head
+ * (and moves the head in memory), insert writes rows in multi-row
+ * statements. The row points into e's strings: keep e alive. */
+typedef struct nq__audit_row {
+    char seq[24], at[24], prev[65], hash[65];
+    const char *f[10];
+} nq__audit_row;
+int nq__audit_row_make(nq__chain *c, const nq_audit_entry *e, nq__audit_row *r, nq_err *err);
+int nq__audit_insert(nq_store *s, nq__db *db, nq__audit_row *rows, int n, nq_err *err);
+int nq__audit_open(nq_store *s, nq__db *db, nq__chain *c, nq_err *err);
+int nq__audit_add(nq_store *s, nq__db *db, nq__chain *c, const nq_audit_entry *e, nq_err *err);
+int nq__audit_close(nq_store *s, nq__db *db, const nq__chain *c, nq_err *err);
 int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *err);
 
 #endif

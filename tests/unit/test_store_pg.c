@@ -230,7 +230,10 @@ static void test_migrated_schema(void **state)
         0, NULL, &r);
     assert_int_equal(r.n, 3);
     assert_string_equal(r.val[0][0], "double precision");
-    assert_string_equal(r.val[1][0], "jsonb");
+    /* json, not jsonb: decisions are written far more often than queried
+     * by content, and json stores the text as checked, without decomposing
+     * it (a third of the cost of a write at 64 writers). */
+    assert_string_equal(r.val[1][0], "json");
     assert_string_equal(r.val[2][0], "text");
 }
 
