@@ -89,6 +89,15 @@ typedef struct nq_jobs_config {
      * not given out. NULL = keep nothing. */
     int (*persist)(void *user, const nq_job_record *rec, nq_err *err);
     void *persist_user;
+    /* A result cache shared with other nodes (Redis), behind the local one,
+     * keyed by the canonical request hash. get: 0 with a malloc'd text on a
+     * hit, nonzero on a miss or when the shared cache is unreachable (then
+     * the job simply runs); called on the submitting thread, without the
+     * lock. put: after a job succeeded and was persisted, on its worker.
+     * NULL = no shared cache. */
+    int (*shared_get)(void *user, const char *hash, char **text, size_t *len);
+    void (*shared_put)(void *user, const char *hash, const char *text, size_t len);
+    void *shared_user;
 } nq_jobs_config;
 
 

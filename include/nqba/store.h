@@ -136,4 +136,34 @@ int nq_store_audit_verify(nq_store *s, nq_audit_report *r, nq_err *err);
 /* The report as JSON: {"ok","entries","head_seq","first_bad_seq","reason"}. */
 json_t *nq_audit_report_json(const nq_audit_report *r);
 
+/* ---- analytics ------------------------------------------------------------ */
+
+typedef struct nq_analytics_query {
+    double from, to;    /* created_at in [from, to), Unix seconds; to 0 = now,
+                         * from 0 = 30 days before to */
+    const char *bucket; /* "hour" or "day" (UTC boundaries) */
+} nq_analytics_query;
+
+#define NQ_ANALYTICS_BUCKETS_MAX 10000     /* series length; more is NQ_ERANGE */
+#define NQ_ANALYTICS_ROWS_MAX 1000000      /* decisions scanned for counts */
+#define NQ_ANALYTICS_VALUE_ROWS_MAX 100000 /* results parsed for value sums */
+#define NQ_ANALYTICS_UNITS_MAX 64          /* more units count as "(other)" */
+#define NQ_ANALYTICS_SOLVERS_MAX 64        /* per unit; more count as "(other)" */
+
+/* The dashboard's summary of the decisions in [from, to):
+ *   {"from","to": RFC 3339, "bucket", "truncated": bool,
+ *    "totals": {"decisions","succeeded","failed","cancelled",
+ *               "latency_p50_s","latency_p99_s","quantum_enhanced"},
+ *    "units": {"nqba": {the same + "solvers": {"milp": n, ...},
+ *                       "value": {"objective": sum, "count": n}}, ...},
+ *    "series": [{"start": RFC 3339, "decisions", "per_unit": {"nqba": n},
+ *                "latency_p50_s","latency_p99_s"}, ...]}
+ * Percentiles are nearest-rank, null without rows; the series has every
+ * bucket of the range, empty ones included. "truncated": a scan stopped at
+ * NQ_ANALYTICS_ROWS_MAX or NQ_ANALYTICS_VALUE_ROWS_MAX (the newest rows
+ * are the ones counted). Errors: NQ_EINVAL for a bad bucket ("bucket") or
+ * range ("from" after "to"), NQ_ERANGE ("from") for more than
+ * NQ_ANALYTICS_BUCKETS_MAX buckets; the store's errors otherwise. */
+int nq_store_analytics(nq_store *s, const nq_analytics_query *q, json_t **out, nq_err *err);
+
 #endif

@@ -188,6 +188,8 @@ static void run(nq_jobs *j, nq__job *job, int slot)
         text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17));
     if (j->cfg.persist)
         rc = persist(j, job, rc, &text, &e);
+    if (rc == NQ_OK && text && j->cfg.shared_put)
+        j->cfg.shared_put(j->cfg.shared_user, job->hash, text, strlen(text));
     pthread_mutex_lock(&j->hub->mu);
     finish(j, job, slot, rc, result, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);

@@ -23,6 +23,9 @@ void nq_jobs_config_default(nq_jobs_config *c)
     c->job_timeout = 300;
     c->persist = NULL;
     c->persist_user = NULL;
+    c->shared_get = NULL;
+    c->shared_put = NULL;
+    c->shared_user = NULL;
 }
 
 static int check_config(const nq_jobs_config *c, nq_err *err)
@@ -260,8 +263,10 @@ static int add_queued(nq_jobs *j, nq__job *job, nq_err *err)
     return NQ_OK;
 }
 
-/* Takes the job over: it is stored, or freed. */
-static int submit_locked(nq_jobs *j, nq__job *job, char job_id[33], int *cached, nq_err *err)
+/* Takes the job over: it is stored, or freed. shared: a hit of the shared
+ * cache (or NULL), used when the local cache has none. */
+static int submit_locked(nq_jobs *j, nq__job *job, const char *shared, size_t shared_len,
+                         char job_id[33], int *cached, nq_err *err)
 {
     int rc;
     nq__job *old = job->idem_key ? nq__map_get(&j->idem, job->idem_key) : NULL;
@@ -272,6 +277,12 @@ static int submit_locked(nq_jobs *j, nq__job *job, char job_id[33], int *cached,
     } else {
         size_t len = 0;
         const char *hit = j->cache ? nq__cache_get_text(j->cache, job->hash, &len) : NULL;
+        if (!hit && shared) {
+            hit = shared;
+            len = shared_len;
+            if (j->cache) /* the next repeat is a local hit */
+                nq__cache_put_text(j->cache, job->hash, shared, shared_len);
+        }
         rc = hit ? add_cached(j, job, hit, len) : add_queued(j, job, err);
         if (rc == NQ_ENOMEM)
             nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
@@ -283,6 +294,15 @@ static int submit_locked(nq_jobs *j, nq__job *job, char job_id[33], int *cached,
     }
     nq__job_unref(job);
     return rc;
+}
+
+/* Whether the local cache answers hash (then the shared one is not asked). */
+static int local_hit(nq_jobs *j, const char *hash)
+{
+    pthread_mutex_lock(&j->hub->mu);
+    int hit = j->cache && nq__cache_peek(j->cache, hash) != NULL;
+    pthread_mutex_unlock(&j->hub->mu);
+    return hit;
 }
 
 int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cached, nq_err *err)
@@ -304,9 +324,17 @@ int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cac
     if (nq__job_new(s, hash, &job))
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     nq__make_id(job->id);
+    char *shared = NULL;
+    size_t shared_len = 0;
+    if (j->cfg.shared_get && !local_hit(j, hash) &&
+        j->cfg.shared_get(j->cfg.shared_user, hash, &shared, &shared_len) != 0) {
+        free(shared);
+        shared = NULL;
+    }
     pthread_mutex_lock(&j->hub->mu);
-    rc = submit_locked(j, job, job_id, cached, err);
+    rc = submit_locked(j, job, shared, shared_len, job_id, cached, err);
     pthread_mutex_unlock(&j->hub->mu);
+    free(shared);
     return rc;
 }
 

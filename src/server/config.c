@@ -54,6 +54,8 @@ static const opt_def OPTS[] = {
     {"db", K_PATH, OFF(db), 0, 0, "URL",
      "store: a SQLite file, or postgresql://user@host:port/db"},
     {"db-pool", K_INT, OFF(db_pool), 0, 64, "N", "store connections (0: 4)"},
+    {"redis", K_PATH, OFF(redis), 0, 0, "URL",
+     "shared result cache, redis://[:password@]host:port[/db] (none by default)"},
 };
 
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])

@@ -40,23 +40,6 @@ static json_t *parameters_of(const json_t *doc)
     return names;
 }
 
-static int no_store(srv_app *a, const http_req *req, http_res *res)
-{
-    if (a->store)
-        return 0;
-    srv_problem(res, req, 503, "unavailable", "this server runs without a store", NULL);
-    return 1;
-}
-
-/* Store errors: not-found is the client's, the rest the database's. */
-static void store_problem(http_res *res, const http_req *req, const nq_err *err)
-{
-    if (err->code == NQ_ENOTFOUND)
-        srv_problem(res, req, 404, "not-found", err->msg, NULL);
-    else
-        srv_problem(res, req, 503, "unavailable", "the store is unavailable", NULL);
-}
-
 /* Errors inside the model document point under /model. */
 static void model_problem(http_res *res, const http_req *req, const nq_err *err)
 {
@@ -70,7 +53,7 @@ static void model_problem(http_res *res, const http_req *req, const nq_err *err)
 void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
-    if (no_store(a, req, res))
+    if (srv_no_store(a, req, res))
         return;
     static const char *const keys[] = {"name", "model", NULL};
     json_t *doc = NULL, *model = NULL;
@@ -113,7 +96,7 @@ void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
                    NQ_STORE_MODEL_NAME_MAX);
         srv_problem_err(res, req, &err, 0);
     } else if (rc) {
-        store_problem(res, req, &err);
+        srv_store_problem(res, req, &err);
     } else {
         char loc[NQ_STORE_MODEL_NAME_MAX + 40];
         snprintf(loc, sizeof loc, "/api/v1/nqba/models/%s?version=%d", name, version);
@@ -128,7 +111,7 @@ void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
 
 void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id)
 {
-    if (no_store(a, req, res))
+    if (srv_no_store(a, req, res))
         return;
     int version = 0;
     for (size_t i = 0; i < req->n_args; i++) {
@@ -146,7 +129,7 @@ void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id)
     nq_err err;
     nq_err_clear(&err);
     if (nq_store_get_model(a->store, id, version, &m, &err)) {
-        store_problem(res, req, &err);
+        srv_store_problem(res, req, &err);
         return;
     }
     json_object_set_new(m, "parameters", parameters_of(json_object_get(m, "document")));

@@ -24,6 +24,7 @@ static const srv_route ROUTES[] = {
     {"GET", "/api/v1/audit/verify", srv_h_audit_verify},
     {"POST", "/api/v1/nqba/models", srv_h_models_post},
     {"GET", "/api/v1/nqba/models/{id}", srv_h_model_get},
+    {"GET", "/api/v1/analytics/summary", srv_h_analytics},
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])

@@ -104,7 +104,8 @@ static int make_jobs(srv_app *a, nq_err *err)
         jc.persist = srv_store_persist;
         jc.persist_user = a;
     }
-    return nq_jobs_new(&jc, a->metrics, &a->jobs, err);
+    int rc = a->validate_only ? NQ_OK : srv_shared_cache_open(a, &jc, err);
+    return rc ? rc : nq_jobs_new(&jc, a->metrics, &a->jobs, err);
 }
 
 int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *err)
@@ -136,6 +137,7 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
     if (!rc)
         rc = make_jobs(a, err);
     if (rc) {
+        srv_shared_cache_close(a);
         nq_store_close(a->store);
         nq_metrics_free(a->metrics);
         srv_access_log_close(&a->log);
@@ -190,6 +192,7 @@ void srv_app_free(srv_app *a)
     http_daemon_stop(a->http);
     nq_jobs_free(a->jobs, 0);
     nq_store_close(a->store); /* after the workers: they write to it until joined */
+    srv_shared_cache_close(a);
     nq_metrics_free(a->metrics);
     srv_access_log_close(&a->log);
     free(a);

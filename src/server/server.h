@@ -35,6 +35,7 @@ typedef struct srv_config {
     char config_file[SRV_PATH_MAX];
     char db[SRV_PATH_MAX]; /* SQLite path or postgresql:// URL */
     int db_pool;           /* store connections (0 = the backend's default) */
+    char redis[SRV_PATH_MAX]; /* redis:// URL of the shared cache, "" = none */
 } srv_config;
 
 /* The defaults of docs/api/http.md. */

@@ -47,6 +47,9 @@ struct srv_app {
     nq_metrics *metrics;
     nq_jobs *jobs;
     nq_store *store; /* NULL only in validate-only mode */
+    struct nq_rcache *rcache; /* the shared cache (--redis), or NULL */
+    pthread_mutex_t rcache_mu;
+    int rcache_up; /* last state logged: 1 up, 0 down, -1 not yet */
     srv_access_log log;
     http_daemon *http;
     atomic_int draining; /* shutdown began: /readyz is 503 */
@@ -118,6 +121,27 @@ void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id
 void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_analytics(srv_app *a, http_req *req, http_res *res, const char *id);
+
+/* ---- query arguments and store answers (query.c) ---- */
+
+/* The value of query argument name, or NULL. */
+const char *srv_arg(const http_req *req, const char *name);
+/* 0 when every argument is one of known (NULL-terminated); else a 400. */
+int srv_args_known(const http_req *req, http_res *res, const char *const *known);
+/* A time bound: RFC 3339 or Unix seconds into *out (0 when absent); -1
+ * after answering 400. */
+int srv_arg_time(const http_req *req, http_res *res, const char *name, double *out);
+/* A store error: 404 for not-found, 503 for the database's trouble. */
+void srv_store_problem(http_res *res, const http_req *req, const nq_err *err);
+/* 1 (after a 503) in validate-only mode, which has no store. */
+int srv_no_store(srv_app *a, const http_req *req, http_res *res);
+
+/* ---- the shared cache (shared_cache.c) ---- */
+
+/* With --redis: open it and hook it into the job service's config. */
+int srv_shared_cache_open(srv_app *a, nq_jobs_config *jc, nq_err *err);
+void srv_shared_cache_close(srv_app *a);
 
 /* ---- saved models (model_routes.c) ---- */
 

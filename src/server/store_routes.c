@@ -121,67 +121,9 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
 
 /* ---- routes ---- */
 
-static void store_problem(http_res *res, const http_req *req, const nq_err *err)
-{
-    int status = srv_status_for_code(err->code);
-    if (err->code == NQ_EIO)
-        status = 503; /* the database, not the request, is at fault */
-    srv_problem(res, req, status, srv_slug_for_status(status),
-                status == 503 ? "the store is unavailable" : err->msg, NULL);
-}
-
-static const char *arg(const http_req *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_args; i++)
-        if (strcmp(req->args[i].name, name) == 0)
-            return req->args[i].value;
-    return NULL;
-}
-
-/* A time bound: RFC 3339 or Unix seconds. */
-static int time_arg(const http_req *req, http_res *res, const char *name, double *out)
-{
-    const char *v = arg(req, name);
-    *out = 0;
-    if (!v)
-        return 0;
-    char *end;
-    errno = 0;
-    double t = strtod(v, &end);
-    if (v[0] && !*end && !errno && t > 0) {
-        *out = t;
-        return 0;
-    }
-    if (nq_clock_parse_rfc3339(v, out) == 0 && *out > 0)
-        return 0;
-    char detail[128];
-    snprintf(detail, sizeof detail,
-             "query parameter %s: expected an RFC 3339 time or Unix seconds", name);
-    srv_problem(res, req, 400, "bad-query", detail, NULL);
-    return -1;
-}
-
-static int check_args(const http_req *req, http_res *res)
-{
-    static const char *const known[] = {"unit", "kind", "from", "to", "cursor", "limit",
-                                        "documents", NULL};
-    for (size_t i = 0; i < req->n_args; i++) {
-        int ok = 0;
-        for (int k = 0; known[k] && !ok; k++)
-            ok = strcmp(req->args[i].name, known[k]) == 0;
-        if (!ok) {
-            char detail[160];
-            snprintf(detail, sizeof detail, "unknown query parameter %.64s", req->args[i].name);
-            srv_problem(res, req, 400, "bad-query", detail, NULL);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int limit_arg(const http_req *req, http_res *res, int *out)
 {
-    const char *v = arg(req, "limit");
+    const char *v = srv_arg(req, "limit");
     *out = 0;
     if (!v)
         return 0;
@@ -197,29 +139,22 @@ static int limit_arg(const http_req *req, http_res *res, int *out)
     return -1;
 }
 
-/* Validate-only mode (the fuzzer) has no store. */
-static int no_store(srv_app *a, const http_req *req, http_res *res)
-{
-    if (a->store)
-        return 0;
-    srv_problem(res, req, 503, "unavailable", "this server runs without a store", NULL);
-    return 1;
-}
-
 void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
-    if (no_store(a, req, res))
+    static const char *const known[] = {"unit",   "kind",  "from",      "to",
+                                        "cursor", "limit", "documents", NULL};
+    if (srv_no_store(a, req, res))
         return;
     nq_decision_query q;
     memset(&q, 0, sizeof q);
-    if (check_args(req, res) || time_arg(req, res, "from", &q.from) ||
-        time_arg(req, res, "to", &q.to) || limit_arg(req, res, &q.limit))
+    if (srv_args_known(req, res, known) || srv_arg_time(req, res, "from", &q.from) ||
+        srv_arg_time(req, res, "to", &q.to) || limit_arg(req, res, &q.limit))
         return;
-    q.unit = arg(req, "unit");
-    q.kind = arg(req, "kind");
-    q.cursor = arg(req, "cursor");
-    const char *docs = arg(req, "documents");
+    q.unit = srv_arg(req, "unit");
+    q.kind = srv_arg(req, "kind");
+    q.cursor = srv_arg(req, "cursor");
+    const char *docs = srv_arg(req, "documents");
     q.with_documents = docs && (strcmp(docs, "true") == 0 || strcmp(docs, "1") == 0);
     json_t *page = NULL;
     nq_err err;
@@ -232,7 +167,7 @@ void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
         return;
     }
     if (rc) {
-        store_problem(res, req, &err);
+        srv_store_problem(res, req, &err);
         return;
     }
     http_res_json(res, 200, page);
@@ -242,7 +177,7 @@ void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
 
 void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id)
 {
-    if (no_store(a, req, res))
+    if (srv_no_store(a, req, res))
         return;
     json_t *d = NULL;
     nq_err err;
@@ -253,7 +188,7 @@ void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id
         return;
     }
     if (rc) {
-        store_problem(res, req, &err);
+        srv_store_problem(res, req, &err);
         return;
     }
     http_res_json(res, 200, d);
@@ -264,13 +199,13 @@ void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id
 void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
-    if (no_store(a, req, res))
+    if (srv_no_store(a, req, res))
         return;
     nq_audit_report r;
     nq_err err;
     nq_err_clear(&err);
     if (nq_store_audit_verify(a->store, &r, &err)) {
-        store_problem(res, req, &err);
+        srv_store_problem(res, req, &err);
         return;
     }
     json_t *doc = nq_audit_report_json(&r);

@@ -13,7 +13,11 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +364,126 @@ static void test_no_password_in_errors(void **state)
     rm_dir(dir);
 }
 
+/* ---- the shared cache (Redis) ------------------------------------------------------------ */
+
+/* A port nobody listens on now (bound and released: the kernel's pick). */
+static int spare_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static pid_t start_redis(int port)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", (char *)NULL);
+        _exit(127);
+    }
+    for (double t0 = http_now(); http_now() - t0 < 10; http_sleep(0.02)) {
+        int fd = http_connect(port);
+        if (fd >= 0) {
+            close(fd);
+            return pid;
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    fail_msg("redis-server did not start on port %d", port);
+    return -1;
+}
+
+static double metric(int port, const char *name)
+{
+    http_resp r;
+    http_get(port, "/metrics", &r);
+    double v = -1;
+    size_t n = strlen(name);
+    for (const char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, name, n) && p[n] == ' ')
+            v = strtod(p + n + 1, NULL);
+    http_resp_free(&r);
+    return v;
+}
+
+static json_t *post_decision(int port, unsigned seed, char cache[16])
+{
+    char body[1024];
+    decision_body(seed, body, sizeof body);
+    http_resp r;
+    http_post_json(port, DECIDE, NULL, body, &r);
+    http_expect_status(&r, 200, "decision");
+    if (!http_header(&r, "X-Cache", cache, 16))
+        snprintf(cache, 16, "none");
+    json_t *doc = http_json(&r);
+    http_resp_free(&r);
+    return doc;
+}
+
+/* Two nodes share answers through Redis; Redis going away costs nothing
+ * but the sharing. */
+static void test_shared_cache_and_outage(void **state)
+{
+    (void)state;
+    int port = spare_port();
+    pid_t redis = start_redis(port);
+    char url[64], dir_a[64], db_a[128], dir_b[64], db_b[128], cache[16];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
+    db_dir(dir_a, db_a);
+    db_dir(dir_b, db_b);
+    http_server a, b;
+    const char *opts_a[] = {"--db", db_a, "--redis", url, NULL};
+    const char *opts_b[] = {"--db", db_b, "--redis", url, NULL};
+    http_server_start(&a, opts_a);
+    http_server_start(&b, opts_b);
+
+    json_t *first = post_decision(a.port, 11, cache);
+    assert_string_equal(cache, "miss");
+    json_t *again = post_decision(b.port, 11, cache); /* the other node */
+    assert_string_equal(cache, "hit");
+    assert_true(json_equal(first, again));
+    assert_true(metric(b.port, "nqba_shared_cache_hits_total") >= 1);
+    assert_true(metric(b.port, "nqba_shared_cache_up") == 1);
+    json_decref(first);
+    json_decref(again);
+
+    kill(redis, SIGKILL);
+    waitpid(redis, NULL, 0);
+    for (unsigned seed = 20; seed < 25; seed++) {
+        json_decref(post_decision(a.port, seed, cache));
+        assert_string_equal(cache, "miss");
+        json_decref(post_decision(b.port, seed, cache)); /* not shared now: runs again */
+        assert_string_equal(cache, "miss");
+    }
+    assert_true(metric(a.port, "nqba_shared_cache_errors_total") >= 1);
+    assert_true(metric(a.port, "nqba_shared_cache_up") == 0);
+    expect_audit_ok(a.port, 6);
+    assert_int_equal(http_server_stop(&a, 10), 0);
+    assert_int_equal(http_server_stop(&b, 10), 0);
+    char *err = http_server_stderr(&a);
+    assert_non_null(strstr(err, "shared cache unreachable"));
+    free(err);
+    http_server_cleanup(&a);
+    http_server_cleanup(&b);
+    rm_dir(dir_a);
+    rm_dir(dir_b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_crash_sqlite),
         cmocka_unit_test(test_crash_pg),
         cmocka_unit_test(test_read_only_pg),
+        cmocka_unit_test(test_shared_cache_and_outage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,50 @@
+/* analytics_route.c - GET /api/v1/analytics/summary?from=&to=&bucket=: the
+ * dashboard's counts, latency percentiles, series and value sums
+ * (nq_store_analytics).
+ *
+ * It runs on the HTTP thread like the other history reads: the store caps
+ * the rows it scans (NQ_ANALYTICS_ROWS_MAX) and the buckets it answers
+ * with (NQ_ANALYTICS_BUCKETS_MAX), so one request costs bounded time and
+ * memory. The query-argument helpers mirror store_routes.c's, which keeps
+ * them static to itself. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "nqba/store.h"
+#include "srv.h"
+
+void srv_h_analytics(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    static const char *const known[] = {"from", "to", "bucket", NULL};
+    if (srv_no_store(a, req, res))
+        return;
+    nq_analytics_query q;
+    memset(&q, 0, sizeof q);
+    if (srv_args_known(req, res, known) || srv_arg_time(req, res, "from", &q.from) ||
+        srv_arg_time(req, res, "to", &q.to))
+        return;
+    q.bucket = srv_arg(req, "bucket");
+    if (!q.bucket)
+        q.bucket = "day";
+    json_t *doc = NULL;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_analytics(a->store, &q, &doc, &err);
+    if (rc == NQ_EINVAL || rc == NQ_ERANGE) {
+        char detail[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 32];
+        snprintf(detail, sizeof detail, "query parameter %s: %s", err.where, err.msg);
+        srv_problem(res, req, 400, "bad-query", detail, NULL);
+        return;
+    }
+    if (rc) {
+        srv_store_problem(res, req, &err);
+        return;
+    }
+    http_res_json(res, 200, doc);
+    http_res_header(res, "Cache-Control", "no-store");
+    json_decref(doc);
+}
