@@ -166,4 +166,59 @@ typedef struct nq_analytics_query {
  * NQ_ANALYTICS_BUCKETS_MAX buckets; the store's errors otherwise. */
 int nq_store_analytics(nq_store *s, const nq_analytics_query *q, json_t **out, nq_err *err);
 
+/* ---- backup and restore ------------------------------------------------------ */
+
+/* An export is JSON lines, one object per line, in this order:
+ *   {"type":"decision","seq","id","unit","kind","request":{...},
+ *    "result":{...}|null,"solver","status","latency_s","user"|null,
+ *    "quantum_enhanced","created_at": Unix seconds}       by seq
+ *   {"type":"audit","seq","at_us","actor","action","target","request_hash",
+ *    "result_hash","detail","prev_hash","entry_hash"}      by seq, verbatim
+ *   {"type":"audit_head","seq","hash"}                     last, always
+ * The audit fields are the stored text (detail is a string), since the
+ * chain's hashes are over exactly those bytes. */
+
+/* Receives one line, without its newline. Nonzero stops the export. */
+typedef int (*nq_store_line_fn)(void *user, const char *line, size_t len);
+
+/* The longest line an export writes and an import reads: a decision's line
+ * carries its request and result documents. */
+#define NQ_STORE_LINE_MAX ((size_t)64 << 20)
+
+/* Stream the decisions with created_at >= since and the audit entries with
+ * at_us >= since * 1e6 (since 0: everything), then the head, all read from
+ * one snapshot so that the head matches the entries even while a server
+ * writes. Rows are read a page at a time. fn returning nonzero is
+ * NQ_ECANCEL; a line over NQ_STORE_LINE_MAX is NQ_ELIMIT naming the
+ * decision (such a backup could not be restored). An export with since > 0
+ * is for reading, not restoring: its audit part is not a whole chain. */
+int nq_store_export(nq_store *s, double since, nq_store_line_fn fn, void *user, nq_err *err);
+
+/* A restore: begin, one call per line of an export, end. Everything runs in
+ * one write transaction, so a failed import leaves the store as it was.
+ *   - decisions keep their ids (a new seq, in the file's order); an id
+ *     already stored is NQ_EINVAL: restore into an empty store;
+ *   - audit entries are inserted verbatim, and only into an empty audit log
+ *     ("the target audit log is not empty"). The file's entries must run
+ *     from seq 1, each linked to the one before, and end where the
+ *     audit_head line says: a --since export, a cut file or a broken chain
+ *     is refused. Entry hashes are kept, not recomputed: an entry edited
+ *     before the export still fails nq_store_audit_verify after the import;
+ *   - the audit_head line ends the file (nothing may follow it); end with
+ *     commit refuses a file without one (cut short).
+ * Lines are checked strictly: a bad line is NQ_EINVAL (NQ_EPARSE when it
+ * is not JSON, NQ_ELIMIT when too long) with where "line N: /member".
+ * Lines that are empty or blank are skipped (still counted). After an
+ * error, call end with commit 0. */
+typedef struct nq_store_import nq_store_import;
+
+int nq_store_import_begin(nq_store *s, nq_store_import **out, nq_err *err);
+int nq_store_import_line(nq_store_import *im, const char *line, size_t len, nq_err *err);
+/* What the lines so far added (before end, which frees im). */
+void nq_store_import_counts(const nq_store_import *im, int64_t *decisions,
+                            int64_t *audit_entries);
+/* commit 1: commit (NQ_OK only when the file was whole and no line failed);
+ * commit 0: roll back. Frees im either way; NULL is a no-op. */
+int nq_store_import_end(nq_store_import *im, int commit, nq_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_store.h"
 #include "nqba/version.h"
 
 typedef struct cli_command {
@@ -21,6 +22,11 @@ static const cli_command commands[] = {
      cli_decide_run, cli_decide_usage},
     {"serve", "serve the HTTP API (docs/api/http.md) until SIGTERM", cli_serve_run,
      cli_serve_usage},
+    {"migrate", "bring the store's schema up to date", cli_migrate_run, cli_migrate_usage},
+    {"audit", "audit verify: check the audit log's hash chain", cli_audit_run, cli_audit_usage},
+    {"export", "write the store as JSON lines (a backup)", cli_export_run, cli_export_usage},
+    {"import", "restore an export into a fresh store, in one transaction", cli_import_run,
+     cli_import_usage},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
