@@ -61,6 +61,9 @@ void nq_job_progress(nq_job_ctx *ctx, const nq_progress *p);
 /* Name the solver the job used, for nqba_solver_runs_total{solver}
  * (counted when the job finishes). NULL ctx ignored. */
 void nq_job_report_solver(nq_job_ctx *ctx, const char *solver);
+/* Name the solver that found the answer (differs from the one asked for
+ * when "auto" chose), for the stored decision. NULL ctx ignored. */
+void nq_job_report_found_by(nq_job_ctx *ctx, const char *found_by);
 /* Raise the job's cancel flag once it has run `seconds`: a soft deadline.
  * Unlike job_timeout the job then ends with whatever its function returns
  * (a solver returns its best so far). NULL ctx ignored. */
@@ -72,6 +75,7 @@ typedef struct nq_job_record {
     const char *request; /* the body as received (JSON text) */
     const char *result;  /* JSON text, or NULL when the job did not succeed */
     const char *solver;  /* "" when none was reported */
+    const char *found_by; /* "" when none was reported */
     const char *status;  /* "succeeded", "failed" or "cancelled" */
     double latency_s, created_at;
 } nq_job_record;

@@ -141,15 +141,17 @@ static void finish(nq_jobs *j, nq__job *job, int slot, int rc, const json_t *res
 static int persist(nq_jobs *j, nq__job *job, int rc, char **text, nq_err *e)
 {
     int ok = rc == NQ_OK && *text;
-    char solver[NQ__SOLVER_LABEL_MAX];
+    char solver[NQ__SOLVER_LABEL_MAX], found_by[NQ__SOLVER_LABEL_MAX];
     pthread_mutex_lock(&j->hub->mu);
     memcpy(solver, job->solver, sizeof solver);
+    memcpy(found_by, job->found_by, sizeof found_by);
     pthread_mutex_unlock(&j->hub->mu);
     nq_job_record rec = {job->id,
                          job->kind,
                          job->request_text ? job->request_text : "null",
                          ok ? *text : NULL,
                          solver,
+                         found_by,
                          ok ? "succeeded" : atomic_load(&job->cancel) ? "cancelled" : "failed",
                          nq_clock_s() - job->started_mono,
                          job->created_wall};

@@ -418,6 +418,15 @@ void nq_job_report_solver(nq_job_ctx *ctx, const char *solver)
     pthread_mutex_unlock(&ctx->jobs->hub->mu);
 }
 
+void nq_job_report_found_by(nq_job_ctx *ctx, const char *found_by)
+{
+    if (!ctx || !found_by)
+        return;
+    pthread_mutex_lock(&ctx->jobs->hub->mu);
+    snprintf(ctx->job->found_by, sizeof ctx->job->found_by, "%s", found_by);
+    pthread_mutex_unlock(&ctx->jobs->hub->mu);
+}
+
 void nq_job_soft_deadline(nq_job_ctx *ctx, double seconds)
 {
     if (!ctx || !(seconds > 0))

@@ -101,6 +101,7 @@ typedef struct nq__job {
     double best_energy, prog_elapsed, prog_fraction;
     double last_event_mono;
     char solver[NQ__SOLVER_LABEL_MAX]; /* reported by the job fn, "" if none */
+    char found_by[NQ__SOLVER_LABEL_MAX]; /* likewise */
     char *result_text; /* succeeded: the result as compact JSON, immutable once set */
     size_t result_len;
     char err_code[24];                 /* failed: "invalid", "timeout", ... */

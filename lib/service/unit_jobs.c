@@ -304,6 +304,8 @@ static int run_solve(solve_req *rq, const atomic_int *cancel, nq_job_ctx *ctx, j
     memset(&res, 0, sizeof res);
     rc = nq_solve(&r.model, &r.o, on_progress, &cb, &res, err);
     nq_job_report_solver(ctx, rc ? r.o.solver : res.solver);
+    if (!rc)
+        nq_job_report_found_by(ctx, res.found_by);
     /* Without a time limit of its own, a cancelled run that no one else
      * stopped was stopped by the soft deadline. */
     int soft = ctx && !r.has_time_limit && (rc == NQ_ECANCEL || res.cancelled);
@@ -362,6 +364,8 @@ static int run_decision(nq_decision_req *req, const atomic_int *cancel, nq_job_c
     job_cb cb = {ctx, cancel};
     nq_decision_res res;
     int rc = nq_decision_run(req, on_progress, &cb, &res, err);
+    if (!rc)
+        nq_job_report_found_by(ctx, res.solve.found_by);
     if (!rc && cancel && atomic_load(cancel))
         rc = nq_err_set(err, NQ_ECANCEL, NULL, "cancelled");
     if (!rc && !(*result = nq_decision_to_json(&res)))

@@ -19,6 +19,7 @@ typedef struct problem_kind {
 static const problem_kind KINDS[] = {
     {400, "malformed-json", "Malformed JSON"},
     {400, "bad-header", "Bad header"},
+    {400, "bad-query", "Bad query parameter"},
     {404, "not-found", "Not found"},
     {405, "method-not-allowed", "Method not allowed"},
     {409, "conflict", "Conflict"},

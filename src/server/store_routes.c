@@ -66,30 +66,21 @@ static const char *unit_of(const char *kind)
     return "engine"; /* /api/v1/solve: the optimizer itself */
 }
 
-/* The annealing engine's heuristics (the "quantum-inspired" part), as
- * opposed to exact enumeration and GLPK's branch and bound. */
+/* The annealing engine's heuristics (the "quantum-inspired" part: sa,
+ * tabu, pt, sb, the constrained tabu search "native", and any of them on a
+ * model's QUBO form, "qubo-sa"...), as opposed to exact enumeration and
+ * GLPK's branch and bound. */
 static int annealing(const char *found_by)
 {
     static const char *const names[] = {"sa", "tabu", "pt", "sb", "native", NULL};
-    for (int i = 0; found_by && names[i]; i++)
+    if (!found_by)
+        return 0;
+    if (strncmp(found_by, "qubo-", 5) == 0)
+        found_by += 5;
+    for (int i = 0; names[i]; i++)
         if (strcmp(found_by, names[i]) == 0)
             return 1;
     return 0;
-}
-
-/* Who found the answer: "solver" of a solve, "solver.found_by" of a
- * decision. */
-static int quantum_enhanced(const char *result)
-{
-    if (!result)
-        return 0;
-    json_t *doc = json_loads(result, 0, NULL);
-    json_t *s = json_object_get(doc, "solver");
-    const char *by = json_is_string(s) ? json_string_value(json_object_get(doc, "found_by"))
-                                       : json_string_value(json_object_get(s, "found_by"));
-    int yes = annealing(by);
-    json_decref(doc);
-    return yes;
 }
 
 int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
@@ -106,7 +97,7 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
     d.status = rec->status;
     d.latency_s = rec->latency_s;
     d.user = NULL; /* no principals until authentication exists */
-    d.quantum_enhanced = quantum_enhanced(rec->result);
+    d.quantum_enhanced = rec->result && annealing(rec->found_by);
     d.created_at = rec->created_at;
     int rc = nq_store_put_decision(a->store, &d, err);
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
