@@ -95,9 +95,14 @@ static size_t opt_len(const char *s)
 
 int nq__audit_open(nq_store *s, nq__db *db, nq__chain *c, nq_err *err)
 {
+    return nq__audit_head(s, db, 1, c, err);
+}
+
+int nq__audit_head(nq_store *s, nq__db *db, int lock, nq__chain *c, nq_err *err)
+{
     head h = {0, "", 0};
-    int rc = s->drv->exec(db, s->drv->row_locks ? SQL_HEAD_LOCK : SQL_HEAD, 0, NULL, read_head, &h,
-                          NULL, err);
+    int rc = s->drv->exec(db, lock && s->drv->row_locks ? SQL_HEAD_LOCK : SQL_HEAD, 0, NULL,
+                          read_head, &h, NULL, err);
     if (rc)
         return rc;
     if (!h.found)

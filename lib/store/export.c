@@ -51,8 +51,6 @@ static const char SQL_AUDIT_PAGE[] =
     "entry_hash FROM audit_log WHERE seq > CAST($1 AS BIGINT)"
     " AND (CAST($2 AS BIGINT) IS NULL OR at_us >= CAST($2 AS BIGINT))"
     " ORDER BY seq LIMIT " STR(AUDIT_PAGE);
-static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
-static const char SQL_HEAD_LOCK[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 static const char SQL_ANY_AUDIT[] = "SELECT seq FROM audit_log ORDER BY seq LIMIT 1";
 /* ON CONFLICT DO NOTHING (both backends) reports a stored id as 0 rows
  * changed, where a failed INSERT would abort a PostgreSQL transaction
@@ -87,22 +85,6 @@ static const char *const AUDIT_COLS[A_N] = {"seq",       "at_us",        "actor"
                                             "target",    "request_hash", "result_hash", "detail",
                                             "prev_hash", "entry_hash"};
 
-typedef struct head {
-    long long seq;
-    char hash[HASH_HEX + 1];
-    int found;
-} head;
-
-static int read_head(void *user, int n, const char *const *vals, const size_t *lens)
-{
-    head *h = user;
-    if (n >= 2 && vals[0] && vals[1] && lens[1] == HASH_HEX) {
-        h->seq = strtoll(vals[0], NULL, 10);
-        memcpy(h->hash, vals[1], HASH_HEX + 1);
-        h->found = 1;
-    }
-    return 1;
-}
 
 /* ---- export ----------------------------------------------------------------- */
 
@@ -256,12 +238,10 @@ static int pages(nq_store *s, nq__db *db, const char *sql, const char *bound, nq
 
 static int head_line(nq_store *s, nq__db *db, exporter *ex)
 {
-    head h = {0, "", 0};
-    int rc = s->drv->exec(db, SQL_HEAD, 0, NULL, read_head, &h, NULL, ex->err);
+    nq__chain h;
+    int rc = nq__audit_head(s, db, 0, &h, ex->err);
     if (rc)
         return rc;
-    if (!h.found)
-        return nq_err_set(ex->err, NQ_EIO, "audit_head", "the audit head row is missing");
     builder b = {json_object(), NULL};
     put(&b, "type", json_string("audit_head"));
     put(&b, "seq", json_integer(h.seq));
@@ -626,12 +606,9 @@ int nq_store_import_begin(nq_store *s, nq_store_import **out, nq_err *err)
     }
     /* The head row's lock (PostgreSQL; SQLite's write transaction already
      * excludes writers) keeps appends out until the import ends. */
-    head h = {0, "", 0};
+    nq__chain h;
     int any = 0;
-    rc = s->drv->exec(im->db, s->drv->row_locks ? SQL_HEAD_LOCK : SQL_HEAD, 0, NULL, read_head, &h,
-                      NULL, err);
-    if (!rc && !h.found)
-        rc = nq_err_set(err, NQ_EIO, "audit_head", "the audit head row is missing");
+    rc = nq__audit_head(s, im->db, 1, &h, err);
     if (!rc)
         rc = s->drv->exec(im->db, SQL_ANY_AUDIT, 0, NULL, read_any, &any, NULL, err);
     if (rc) {

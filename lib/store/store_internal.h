@@ -152,6 +152,9 @@ typedef struct nq__audit_row {
 int nq__audit_row_make(nq__chain *c, const nq_audit_entry *e, nq__audit_row *r, nq_err *err);
 int nq__audit_insert(nq_store *s, nq__db *db, nq__audit_row *rows, int n, nq_err *err);
 int nq__audit_open(nq_store *s, nq__db *db, nq__chain *c, nq_err *err);
+/* Read the head; lock 1 locks its row where the database has row locks
+ * (as open does). A missing head row is NQ_EIO. */
+int nq__audit_head(nq_store *s, nq__db *db, int lock, nq__chain *c, nq_err *err);
 int nq__audit_add(nq_store *s, nq__db *db, nq__chain *c, const nq_audit_entry *e, nq_err *err);
 int nq__audit_close(nq_store *s, nq__db *db, const nq__chain *c, nq_err *err);
 int nq__audit_append(nq_store *s, nq__db *db, const nq_audit_entry *e, nq_err *err);

@@ -34,17 +34,5 @@ void srv_h_analytics(srv_app *a, http_req *req, http_res *res, const char *id)
     nq_err err;
     nq_err_clear(&err);
     int rc = nq_store_analytics(a->store, &q, &doc, &err);
-    if (rc == NQ_EINVAL || rc == NQ_ERANGE) {
-        char detail[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 32];
-        snprintf(detail, sizeof detail, "query parameter %s: %s", err.where, err.msg);
-        srv_problem(res, req, 400, "bad-query", detail, NULL);
-        return;
-    }
-    if (rc) {
-        srv_store_problem(res, req, &err);
-        return;
-    }
-    http_res_json(res, 200, doc);
-    http_res_header(res, "Cache-Control", "no-store");
-    json_decref(doc);
+    srv_query_answer(req, res, rc, &err, doc);
 }

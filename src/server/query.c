@@ -74,3 +74,18 @@ int srv_no_store(srv_app *a, const http_req *req, http_res *res)
     srv_problem(res, req, 503, "unavailable", "this server runs without a store", NULL);
     return 1;
 }
+
+void srv_query_answer(const http_req *req, http_res *res, int rc, const nq_err *err, json_t *doc)
+{
+    if (rc == NQ_EINVAL || rc == NQ_ERANGE) {
+        char detail[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 32];
+        snprintf(detail, sizeof detail, "query parameter %s: %s", err->where, err->msg);
+        srv_problem(res, req, 400, "bad-query", detail, NULL);
+    } else if (rc) {
+        srv_store_problem(res, req, err);
+    } else {
+        http_res_json(res, 200, doc);
+        http_res_header(res, "Cache-Control", "no-store");
+    }
+    json_decref(doc);
+}

@@ -134,6 +134,11 @@ int srv_args_known(const http_req *req, http_res *res, const char *const *known)
 int srv_arg_time(const http_req *req, http_res *res, const char *name, double *out);
 /* A store error: 404 for not-found, 503 for the database's trouble. */
 void srv_store_problem(http_res *res, const http_req *req, const nq_err *err);
+/* The answer of a read route: 200 with doc (taken, not cached by
+ * clients) when rc is NQ_OK; 400 bad-query naming err->where for
+ * NQ_EINVAL/NQ_ERANGE; else as srv_store_problem. */
+void srv_query_answer(const http_req *req, http_res *res, int rc, const nq_err *err,
+                      json_t *doc);
 /* 1 (after a 503) in validate-only mode, which has no store. */
 int srv_no_store(srv_app *a, const http_req *req, http_res *res);
 

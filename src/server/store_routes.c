@@ -151,19 +151,7 @@ void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
     nq_err err;
     nq_err_clear(&err);
     int rc = nq_store_list_decisions(a->store, &q, &page, &err);
-    if (rc == NQ_EINVAL || rc == NQ_ERANGE) {
-        char detail[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 32];
-        snprintf(detail, sizeof detail, "query parameter %s: %s", err.where, err.msg);
-        srv_problem(res, req, 400, "bad-query", detail, NULL);
-        return;
-    }
-    if (rc) {
-        srv_store_problem(res, req, &err);
-        return;
-    }
-    http_res_json(res, 200, page);
-    http_res_header(res, "Cache-Control", "no-store");
-    json_decref(page);
+    srv_query_answer(req, res, rc, &err, page);
 }
 
 void srv_h_decision_get(srv_app *a, http_req *req, http_res *res, const char *id)

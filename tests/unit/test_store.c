@@ -16,65 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../lib/store/store_internal.h"
+#include "store_fixture.h"
 #include "nqba/store.h"
-
-typedef struct backend {
-    const char *name;
-    char url[768];
-    char dir[64];
-} backend;
-
-static int counter;
-
-/* A fresh database for one test: a file in a new directory, or a new
- * PostgreSQL schema selected through the URL's options. */
-static int fresh(const char *kind, backend *b)
-{
-    memset(b, 0, sizeof *b);
-    b->name = kind;
-    if (strcmp(kind, "sqlite") == 0) {
-        snprintf(b->dir, sizeof b->dir, "/tmp/nqstoreXXXXXX");
-        if (!mkdtemp(b->dir))
-            return -1;
-        snprintf(b->url, sizeof b->url, "%s/nqba.db", b->dir);
-        return 0;
-    }
-    const char *base = getenv("NQ_TEST_PG_URL");
-    if (!base || !base[0])
-        return 1; /* no server: skipped */
-    char schema[64];
-    snprintf(schema, sizeof schema, "nqt_%d_%d", (int)getpid(), ++counter);
-    nq_store *s;
-    nq_err err;
-    if (nq_store_open(base, 1, &s, &err))
-        return -1;
-    char create[192];
-    snprintf(create, sizeof create, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
-    nq__db *db;
-    int rc = nq__get(s, &db, &err);
-    if (!rc) {
-        rc = s->drv->script(db, create, &err);
-        nq__put(s, db, 0);
-    }
-    nq_store_close(s);
-    if (rc)
-        return -1;
-    snprintf(b->url, sizeof b->url, "%s%soptions=-csearch_path%%3D%s", base,
-             strchr(base, '?') ? "&" : "?", schema);
-    return 0;
-}
-
-static void cleanup(backend *b)
-{
-    if (b->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-        if (system(cmd) != 0)
-            print_message("could not remove %s\n", b->dir);
-    }
-}
 
 static nq_store *open_migrated(backend *b)
 {
@@ -92,21 +35,6 @@ static nq_store *open_migrated(backend *b)
     assert_int_equal(rc, NQ_OK);
     assert_int_equal(applied, nq_store_latest_version(s));
     return s;
-}
-
-/* A raw statement, as an attacker or an operator would run it. */
-static int raw(nq_store *s, const char *sql)
-{
-    nq__db *db;
-    nq_err err;
-    int rc = nq__get(s, &db, &err);
-    if (rc)
-        return rc;
-    rc = s->drv->script(db, sql, &err);
-    if (rc)
-        print_message("raw %s: %s\n", sql, err.msg);
-    nq__put(s, db, 0);
-    return rc;
 }
 
 static void make_id(int i, char out[33])

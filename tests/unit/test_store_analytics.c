@@ -21,66 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/store/store_internal.h"
+#include "store_fixture.h"
 #include "nqba/clock.h"
 #include "nqba/store.h"
 
-/* ---- fixture (as in test_store.c) -------------------------------------------- */
-
-typedef struct backend {
-    char url[768];
-    char dir[64];
-} backend;
-
-static int counter;
-
-/* A fresh database: a file in a new directory, or a new PostgreSQL
- * schema selected through the URL's options. 1 = no server (skip). */
-static int fresh(const char *kind, backend *b)
-{
-    memset(b, 0, sizeof *b);
-    if (strcmp(kind, "sqlite") == 0) {
-        snprintf(b->dir, sizeof b->dir, "/tmp/nqanalyticsXXXXXX");
-        if (!mkdtemp(b->dir))
-            return -1;
-        snprintf(b->url, sizeof b->url, "%s/nqba.db", b->dir);
-        return 0;
-    }
-    const char *base = getenv("NQ_TEST_PG_URL");
-    if (!base || !base[0])
-        return 1;
-    char schema[64];
-    snprintf(schema, sizeof schema, "nqa_%d_%d", (int)getpid(), ++counter);
-    nq_store *s;
-    nq_err err;
-    if (nq_store_open(base, 1, &s, &err))
-        return -1;
-    char create[192];
-    snprintf(create, sizeof create, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-             schema);
-    nq__db *db;
-    int rc = nq__get(s, &db, &err);
-    if (!rc) {
-        rc = s->drv->script(db, create, &err);
-        nq__put(s, db, 0);
-    }
-    nq_store_close(s);
-    if (rc)
-        return -1;
-    snprintf(b->url, sizeof b->url, "%s%soptions=-csearch_path%%3D%s", base,
-             strchr(base, '?') ? "&" : "?", schema);
-    return 0;
-}
-
-static void cleanup(backend *b)
-{
-    if (b->dir[0]) {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
-        if (system(cmd) != 0)
-            print_message("could not remove %s\n", b->dir);
-    }
-}
+/* ---- fixture (store_fixture.h has fresh, cleanup, raw) ---------------------------- */
 
 /* A migrated store on a fresh database, or NULL when the backend is not
  * there (the caller skips). */
@@ -100,20 +45,6 @@ static nq_store *open_fresh(const char *kind, backend *b)
         print_message("open %s: %s\n", b->url, err.msg);
     assert_int_equal(rc, NQ_OK);
     return s;
-}
-
-static int raw(nq_store *s, const char *sql)
-{
-    nq__db *db;
-    nq_err err;
-    int rc = nq__get(s, &db, &err);
-    if (rc)
-        return rc;
-    rc = s->drv->script(db, sql, &err);
-    if (rc)
-        print_message("raw: %s\n", err.msg);
-    nq__put(s, db, 0);
-    return rc;
 }
 
 /* ---- the set of decisions ------------------------------------------------------ */
