@@ -14,4 +14,5 @@ trap 'scripts/testdb.sh stop "$tmp/db" >/dev/null 2>&1 || true; rm -rf "$tmp"' E
 TESTDB_DURABLE=1 scripts/testdb.sh start "$tmp/db" >/dev/null
 . "$tmp/db/env"
 "$build/bench_store" --db "$tmp/bench.db" --db "$NQ_TEST_PG_URL" \
-    --clients "${STORE_BENCH_CLIENTS:-64}" --seconds "${STORE_BENCH_SECONDS:-5}" --out "$out"
+    --clients 64 --clients 2 --rounds "${STORE_BENCH_ROUNDS:-3}" \
+    --seconds "${STORE_BENCH_SECONDS:-5}" --out "$out"
