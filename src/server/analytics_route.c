@@ -20,12 +20,11 @@ void srv_h_analytics(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     static const char *const known[] = {"from", "to", "bucket", NULL};
-    if (srv_no_store(a, req, res))
-        return;
     nq_analytics_query q;
     memset(&q, 0, sizeof q);
+    /* Arguments first: they are checked even without a store (the fuzzer). */
     if (srv_args_known(req, res, known) || srv_arg_time(req, res, "from", &q.from) ||
-        srv_arg_time(req, res, "to", &q.to))
+        srv_arg_time(req, res, "to", &q.to) || srv_no_store(a, req, res))
         return;
     q.bucket = srv_arg(req, "bucket");
     if (!q.bucket)

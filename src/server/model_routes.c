@@ -53,8 +53,6 @@ static void model_problem(http_res *res, const http_req *req, const nq_err *err)
 void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
-    if (srv_no_store(a, req, res))
-        return;
     static const char *const keys[] = {"name", "model", NULL};
     json_t *doc = NULL, *model = NULL;
     const char *name = NULL;
@@ -86,6 +84,11 @@ void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
         json_decref(doc);
         return;
     }
+    /* Validated first, also without a store (the fuzzer's mode). */
+    if (srv_no_store(a, req, res)) {
+        json_decref(doc);
+        return;
+    }
     char *text = json_dumps(model, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     int version = 0;
     rc = text ? nq_store_put_model(a->store, name, KIND_DECISION, text, NULL, &version, &err)
@@ -111,8 +114,6 @@ void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id)
 
 void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id)
 {
-    if (srv_no_store(a, req, res))
-        return;
     int version = 0;
     for (size_t i = 0; i < req->n_args; i++) {
         char *end;
@@ -125,6 +126,8 @@ void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id)
         }
         version = (int)v;
     }
+    if (srv_no_store(a, req, res))
+        return;
     json_t *m = NULL;
     nq_err err;
     nq_err_clear(&err);

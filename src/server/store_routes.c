@@ -135,12 +135,12 @@ void srv_h_decisions(srv_app *a, http_req *req, http_res *res, const char *id)
     (void)id;
     static const char *const known[] = {"unit",   "kind",  "from",      "to",
                                         "cursor", "limit", "documents", NULL};
-    if (srv_no_store(a, req, res))
-        return;
     nq_decision_query q;
     memset(&q, 0, sizeof q);
+    /* Arguments first: they are checked even without a store (the fuzzer). */
     if (srv_args_known(req, res, known) || srv_arg_time(req, res, "from", &q.from) ||
-        srv_arg_time(req, res, "to", &q.to) || limit_arg(req, res, &q.limit))
+        srv_arg_time(req, res, "to", &q.to) || limit_arg(req, res, &q.limit) ||
+        srv_no_store(a, req, res))
         return;
     q.unit = srv_arg(req, "unit");
     q.kind = srv_arg(req, "kind");
