@@ -15,6 +15,7 @@ PACKAGES=(
   libpq-dev                     # the store's PostgreSQL driver
   postgresql redis-server       # throwaway servers for the tests (scripts/testdb.sh)
   libhiredis-dev                # the shared result cache (Redis)
+  libsodium-dev                 # password hashing, token MACs, field encryption
 )
 
 missing=()
