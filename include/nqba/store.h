@@ -103,6 +103,37 @@ int nq_store_put_model(nq_store *s, const char *name, const char *kind, const ch
  * NQ_ENOTFOUND (where "name" or "version"). */
 int nq_store_get_model(nq_store *s, const char *name, int version, json_t **out, nq_err *err);
 
+/* ---- users and permissions --------------------------------------------------- */
+
+#define NQ_STORE_USERNAME_MAX 64
+
+typedef struct nq_user_rec {
+    int64_t id;
+    char username[NQ_STORE_USERNAME_MAX + 1];
+    char password_hash[256];
+    char role[32];
+    char totp_secret[128]; /* "" when none (sealed text when field encryption is on) */
+    int totp_confirmed;
+    int64_t totp_last_step; /* -1 when none */
+    int disabled;
+    int failed_logins;
+    double locked_until; /* 0 when not locked */
+} nq_user_rec;
+
+/* Add a user (audited "user.create" by actor, target the username).
+ * username: 1..64 of [A-Za-z0-9_.@-]; a taken name or an unknown role is
+ * NQ_EINVAL. *id gets the new id (may be NULL). */
+int nq_store_user_add(nq_store *s, const char *username, const char *password_hash,
+                      const char *role, const char *actor, int64_t *id, nq_err *err);
+/* A user by name, or NQ_ENOTFOUND. */
+int nq_store_user_get(nq_store *s, const char *username, nq_user_rec *out, nq_err *err);
+
+/* Every (role, unit, action) of the permissions table, in no set order;
+ * fn returning nonzero stops. */
+typedef int (*nq_store_perm_fn)(void *user, const char *role, const char *unit,
+                                const char *action);
+int nq_store_permissions(nq_store *s, nq_store_perm_fn fn, void *user, nq_err *err);
+
 /* ---- audit log ------------------------------------------------------------ */
 
 typedef struct nq_audit_entry {

@@ -183,8 +183,71 @@ static const char nq__schema_pg_v1[] =
     "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head"
     " FOR EACH ROW EXECUTE FUNCTION nq_reject_change('audit_head cannot be deleted');\n";
 
+/* Version 2: what authentication needs (see schema_sqlite.c), and TRUNCATE
+ * refused on the audit log (row triggers do not see it). */
+static const char nq__schema_pg_v2[] =
+    "ALTER TABLE users ADD COLUMN totp_confirmed BOOLEAN NOT NULL DEFAULT false;\n"
+    "ALTER TABLE users ADD COLUMN totp_last_step BIGINT;\n"
+    "CREATE TABLE refresh_tokens (\n"
+    "    id TEXT PRIMARY KEY,\n"
+    "    family TEXT NOT NULL,\n"
+    "    user_id BIGINT NOT NULL REFERENCES users(id),\n"
+    "    token_hash TEXT NOT NULL UNIQUE,\n"
+    "    mfa BOOLEAN NOT NULL DEFAULT false,\n"
+    "    expires_at DOUBLE PRECISION NOT NULL,\n"
+    "    used_at DOUBLE PRECISION,\n"
+    "    revoked_at DOUBLE PRECISION,\n"
+    "    created_at DOUBLE PRECISION NOT NULL\n"
+    ");\n"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens (family);\n"
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+    " FOR EACH STATEMENT EXECUTE FUNCTION nq_reject_change('audit_log is append-only');\n"
+    "INSERT INTO permissions (role, unit, action) VALUES\n"
+    "    ('admin', 'flyfox', 'manage'),\n"
+    "    ('admin', 'flyfox', 'read'),\n"
+    "    ('admin', 'flyfox', 'run'),\n"
+    "    ('admin', 'goliath', 'manage'),\n"
+    "    ('admin', 'goliath', 'read'),\n"
+    "    ('admin', 'goliath', 'run'),\n"
+    "    ('admin', 'nqba', 'manage'),\n"
+    "    ('admin', 'nqba', 'read'),\n"
+    "    ('admin', 'nqba', 'run'),\n"
+    "    ('admin', 'sigma', 'manage'),\n"
+    "    ('admin', 'sigma', 'read'),\n"
+    "    ('admin', 'sigma', 'run'),\n"
+    "    ('admin', 'system', 'manage'),\n"
+    "    ('admin', 'system', 'read'),\n"
+    "    ('admin', 'system', 'run'),\n"
+    "    ('analyst', 'flyfox', 'read'),\n"
+    "    ('analyst', 'flyfox', 'run'),\n"
+    "    ('analyst', 'goliath', 'read'),\n"
+    "    ('analyst', 'goliath', 'run'),\n"
+    "    ('analyst', 'nqba', 'read'),\n"
+    "    ('analyst', 'nqba', 'run'),\n"
+    "    ('analyst', 'sigma', 'read'),\n"
+    "    ('analyst', 'sigma', 'run'),\n"
+    "    ('analyst', 'system', 'read'),\n"
+    "    ('auditor', 'flyfox', 'read'),\n"
+    "    ('auditor', 'goliath', 'read'),\n"
+    "    ('auditor', 'nqba', 'read'),\n"
+    "    ('auditor', 'sigma', 'read'),\n"
+    "    ('auditor', 'system', 'read'),\n"
+    "    ('operator', 'flyfox', 'read'),\n"
+    "    ('operator', 'flyfox', 'run'),\n"
+    "    ('operator', 'goliath', 'read'),\n"
+    "    ('operator', 'goliath', 'run'),\n"
+    "    ('operator', 'nqba', 'read'),\n"
+    "    ('operator', 'nqba', 'run'),\n"
+    "    ('operator', 'sigma', 'read'),\n"
+    "    ('operator', 'sigma', 'run'),\n"
+    "    ('viewer', 'flyfox', 'read'),\n"
+    "    ('viewer', 'goliath', 'read'),\n"
+    "    ('viewer', 'nqba', 'read'),\n"
+    "    ('viewer', 'sigma', 'read');\n";
+
 const char *const nq__schema_pg[] = {
     nq__schema_pg_v1,
+    nq__schema_pg_v2,
 };
 
 _Static_assert(sizeof nq__schema_pg / sizeof nq__schema_pg[0] == NQ__SCHEMA_PG_N,

@@ -184,8 +184,73 @@ static const char schema_v1[] =
     "CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head\n"
     "BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;\n";
 
+/* Version 2: what authentication needs. TOTP enrollment is confirmed by a
+ * first valid code; the last step used refuses a replayed code. Refresh
+ * tokens rotate within a family: a used token presented again means it
+ * was stolen, and the whole family is revoked. The built-in permissions
+ * (nq_rbac_default in lib/service/rbac.c) are seeded. */
+static const char schema_v2[] =
+    "ALTER TABLE users ADD COLUMN totp_confirmed INTEGER NOT NULL DEFAULT 0\n"
+    "    CHECK (totp_confirmed IN (0, 1));\n"
+    "ALTER TABLE users ADD COLUMN totp_last_step INTEGER;\n"
+    "CREATE TABLE refresh_tokens (\n"
+    "    id TEXT PRIMARY KEY NOT NULL,\n"
+    "    family TEXT NOT NULL,\n"
+    "    user_id INTEGER NOT NULL REFERENCES users(id),\n"
+    "    token_hash TEXT NOT NULL UNIQUE,\n"
+    "    mfa INTEGER NOT NULL DEFAULT 0 CHECK (mfa IN (0, 1)),\n"
+    "    expires_at REAL NOT NULL,\n"
+    "    used_at REAL,\n"
+    "    revoked_at REAL,\n"
+    "    created_at REAL NOT NULL\n"
+    ");\n"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens (family);\n"
+    "INSERT INTO permissions (role, unit, action) VALUES\n"
+    "    ('admin', 'flyfox', 'manage'),\n"
+    "    ('admin', 'flyfox', 'read'),\n"
+    "    ('admin', 'flyfox', 'run'),\n"
+    "    ('admin', 'goliath', 'manage'),\n"
+    "    ('admin', 'goliath', 'read'),\n"
+    "    ('admin', 'goliath', 'run'),\n"
+    "    ('admin', 'nqba', 'manage'),\n"
+    "    ('admin', 'nqba', 'read'),\n"
+    "    ('admin', 'nqba', 'run'),\n"
+    "    ('admin', 'sigma', 'manage'),\n"
+    "    ('admin', 'sigma', 'read'),\n"
+    "    ('admin', 'sigma', 'run'),\n"
+    "    ('admin', 'system', 'manage'),\n"
+    "    ('admin', 'system', 'read'),\n"
+    "    ('admin', 'system', 'run'),\n"
+    "    ('analyst', 'flyfox', 'read'),\n"
+    "    ('analyst', 'flyfox', 'run'),\n"
+    "    ('analyst', 'goliath', 'read'),\n"
+    "    ('analyst', 'goliath', 'run'),\n"
+    "    ('analyst', 'nqba', 'read'),\n"
+    "    ('analyst', 'nqba', 'run'),\n"
+    "    ('analyst', 'sigma', 'read'),\n"
+    "    ('analyst', 'sigma', 'run'),\n"
+    "    ('analyst', 'system', 'read'),\n"
+    "    ('auditor', 'flyfox', 'read'),\n"
+    "    ('auditor', 'goliath', 'read'),\n"
+    "    ('auditor', 'nqba', 'read'),\n"
+    "    ('auditor', 'sigma', 'read'),\n"
+    "    ('auditor', 'system', 'read'),\n"
+    "    ('operator', 'flyfox', 'read'),\n"
+    "    ('operator', 'flyfox', 'run'),\n"
+    "    ('operator', 'goliath', 'read'),\n"
+    "    ('operator', 'goliath', 'run'),\n"
+    "    ('operator', 'nqba', 'read'),\n"
+    "    ('operator', 'nqba', 'run'),\n"
+    "    ('operator', 'sigma', 'read'),\n"
+    "    ('operator', 'sigma', 'run'),\n"
+    "    ('viewer', 'flyfox', 'read'),\n"
+    "    ('viewer', 'goliath', 'read'),\n"
+    "    ('viewer', 'nqba', 'read'),\n"
+    "    ('viewer', 'sigma', 'read');\n";
+
 /* Unsized here so that a count that disagrees with the header's
  * NQ__SCHEMA_SQLITE_VERSIONS is a compile error, not a NULL script. */
 const char *const nq__schema_sqlite[] = {
     schema_v1,
+    schema_v2,
 };

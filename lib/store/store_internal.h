@@ -71,13 +71,13 @@ extern const nq__driver nq__driver_postgresql;
 
 /* The SQLite migrations (schema_sqlite.c), one script per version. The
  * count is a macro so that the driver's static initializer can use it. */
-#define NQ__SCHEMA_SQLITE_VERSIONS 1
+#define NQ__SCHEMA_SQLITE_VERSIONS 2
 extern const char *const nq__schema_sqlite[NQ__SCHEMA_SQLITE_VERSIONS];
 /* The PostgreSQL migrations (schema_pg.c): script i brings the schema to
  * version i + 1. The count is also a macro because the driver table is a
  * static initializer, where an extern const int is not a constant;
  * schema_pg.c checks at compile time that the two agree. */
-#define NQ__SCHEMA_PG_N 1
+#define NQ__SCHEMA_PG_N 2
 extern const char *const nq__schema_pg[];
 extern const int nq__schema_pg_n;
 

@@ -185,17 +185,18 @@ static void test_schema(void **state)
                               "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                               "AND name NOT LIKE 'sqlite_%'",
                               0, NULL, &r),
-                        "15");
+                        "16"); /* version 1's 15, and version 2's refresh_tokens */
     nq_err e;
     must(query(f->db,
                "SELECT name FROM sqlite_master WHERE type = 'index' "
                "AND name NOT LIKE 'sqlite_%' ORDER BY name",
                0, NULL, &r, &e),
          &e, "indexes");
-    assert_int_equal(r.n, 3);
+    assert_int_equal(r.n, 4);
     assert_string_equal(r.val[0][0], "decisions_created");
     assert_string_equal(r.val[1][0], "decisions_unit_seq");
     assert_string_equal(r.val[2][0], "jobs_state");
+    assert_string_equal(r.val[3][0], "refresh_tokens_family");
     must(query(f->db, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name", 0,
                NULL, &r, &e),
          &e, "triggers");

@@ -1,0 +1,126 @@
+/* users.c - users and the permissions table. Authentication itself
+ * (password checks, tokens, lockout) is the service's; the store keeps the
+ * records and audits their changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "store_internal.h"
+
+static const char SQL_ADD[] =
+    "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4)";
+static const char SQL_ID[] = "SELECT id FROM users WHERE username = $1";
+static const char SQL_GET[] =
+    "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
+    "disabled, failed_logins, locked_until FROM users WHERE username = $1";
+static const char SQL_PERMS[] = "SELECT role, unit, action FROM permissions";
+
+static int name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n < 1 || n > NQ_STORE_USERNAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '@' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int read_id(void *user, int n, const char *const *vals, const size_t *lens)
+{
+    (void)lens;
+    if (n > 0 && vals[0])
+        *(int64_t *)user = strtoll(vals[0], NULL, 10);
+    return 1;
+}
+
+int nq_store_user_add(nq_store *s, const char *username, const char *password_hash,
+                      const char *role, const char *actor, int64_t *id, nq_err *err)
+{
+    if (!name_ok(username))
+        return nq_err_set(err, NQ_EINVAL, "username", "1..%d of letters, digits, '_.@-'",
+                          NQ_STORE_USERNAME_MAX);
+    if (!password_hash || !password_hash[0] || strlen(password_hash) >= 256 || !role)
+        return nq_err_set(err, NQ_EINVAL, "password_hash", "a user needs a password hash");
+    char at[32];
+    snprintf(at, sizeof at, "%.6f", nq_clock_wall_s());
+    const char *p[4] = {username, password_hash, role, at};
+    nq__db *db;
+    int rc = nq__tx_begin(s, &db, err);
+    if (rc)
+        return rc;
+    rc = s->drv->exec(db, SQL_ADD, 4, p, NULL, NULL, NULL, err);
+    if (rc == NQ_EINVAL)
+        nq_err_set(err, NQ_EINVAL, "username",
+                   "user '%s' exists already, or role '%s' is not a role", username, role);
+    int64_t new_id = 0;
+    if (!rc)
+        rc = s->drv->exec(db, SQL_ID, 1, p, read_id, &new_id, NULL, err);
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"role\":\"%.31s\"}", role);
+    nq_audit_entry e = {actor ? actor : "system", "user.create", username, NULL, NULL, detail, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    rc = nq__tx_end(s, db, rc, err);
+    if (!rc && id)
+        *id = new_id;
+    return rc;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static int take_user(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    nq_user_rec *u = user;
+    if (n != 10 || !v[0])
+        return 1;
+    u->id = strtoll(v[0], NULL, 10);
+    copy(u->username, sizeof u->username, v[1]);
+    copy(u->password_hash, sizeof u->password_hash, v[2]);
+    copy(u->role, sizeof u->role, v[3]);
+    copy(u->totp_secret, sizeof u->totp_secret, v[4]);
+    u->totp_confirmed = v[5] && (v[5][0] == '1' || v[5][0] == 't');
+    u->totp_last_step = v[6] ? strtoll(v[6], NULL, 10) : -1;
+    u->disabled = v[7] && (v[7][0] == '1' || v[7][0] == 't');
+    u->failed_logins = v[8] ? atoi(v[8]) : 0;
+    u->locked_until = v[9] ? strtod(v[9], NULL) : 0;
+    return 1;
+}
+
+int nq_store_user_get(nq_store *s, const char *username, nq_user_rec *out, nq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!name_ok(username))
+        return nq_err_set(err, NQ_ENOTFOUND, "username", "no such user");
+    const char *p[1] = {username};
+    int rc = nq__exec1(s, SQL_GET, 1, p, take_user, out, NULL, err);
+    if (!rc && !out->id)
+        rc = nq_err_set(err, NQ_ENOTFOUND, "username", "no such user");
+    return rc;
+}
+
+typedef struct perm_walk {
+    nq_store_perm_fn fn;
+    void *user;
+} perm_walk;
+
+static int take_perm(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    perm_walk *w = user;
+    return n == 3 && v[0] && v[1] && v[2] ? w->fn(w->user, v[0], v[1], v[2]) : 0;
+}
+
+int nq_store_permissions(nq_store *s, nq_store_perm_fn fn, void *user, nq_err *err)
+{
+    perm_walk w = {fn, user};
+    return nq__exec1(s, SQL_PERMS, 0, NULL, take_perm, &w, NULL, err);
+}
