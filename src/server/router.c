@@ -8,23 +8,29 @@
 
 #include "srv.h"
 
+#define PUBLIC(m, p, h) {m, p, h, SRV_PUBLIC, NQ_UNIT_SYSTEM, NQ_ACT_READ}
+#define GUARD(m, p, h, u, act) {m, p, h, SRV_GUARDED, NQ_UNIT_##u, NQ_ACT_##act}
+
+/* Every route and who may call it. Jobs and decisions belong to the core
+ * unit until the business units add their own routes; the history,
+ * analytics and metrics are reads of the platform (system). */
 static const srv_route ROUTES[] = {
-    {"GET", "/", srv_h_root},
-    {"GET", "/healthz", srv_h_healthz},
-    {"GET", "/readyz", srv_h_readyz},
-    {"GET", "/metrics", srv_h_metrics},
-    {"GET", "/openapi.json", srv_h_openapi},
-    {"POST", "/api/v1/solve", srv_h_solve},
-    {"POST", "/api/v1/nqba/decision-engine", srv_h_decision},
-    {"GET", "/api/v1/jobs/{id}", srv_h_job_get},
-    {"DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel},
-    {"GET", "/api/v1/jobs/{id}/events", srv_h_job_events},
-    {"GET", "/api/v1/decisions", srv_h_decisions},
-    {"GET", "/api/v1/decisions/{id}", srv_h_decision_get},
-    {"GET", "/api/v1/audit/verify", srv_h_audit_verify},
-    {"POST", "/api/v1/nqba/models", srv_h_models_post},
-    {"GET", "/api/v1/nqba/models/{id}", srv_h_model_get},
-    {"GET", "/api/v1/analytics/summary", srv_h_analytics},
+    PUBLIC("GET", "/", srv_h_root),
+    PUBLIC("GET", "/healthz", srv_h_healthz),
+    PUBLIC("GET", "/readyz", srv_h_readyz),
+    GUARD("GET", "/metrics", srv_h_metrics, SYSTEM, READ),
+    PUBLIC("GET", "/openapi.json", srv_h_openapi),
+    GUARD("POST", "/api/v1/solve", srv_h_solve, NQBA, RUN),
+    GUARD("POST", "/api/v1/nqba/decision-engine", srv_h_decision, NQBA, RUN),
+    GUARD("GET", "/api/v1/jobs/{id}", srv_h_job_get, NQBA, READ),
+    GUARD("DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel, NQBA, RUN),
+    GUARD("GET", "/api/v1/jobs/{id}/events", srv_h_job_events, NQBA, READ),
+    GUARD("GET", "/api/v1/decisions", srv_h_decisions, SYSTEM, READ),
+    GUARD("GET", "/api/v1/decisions/{id}", srv_h_decision_get, SYSTEM, READ),
+    GUARD("GET", "/api/v1/audit/verify", srv_h_audit_verify, SYSTEM, READ),
+    GUARD("POST", "/api/v1/nqba/models", srv_h_models_post, NQBA, MANAGE),
+    GUARD("GET", "/api/v1/nqba/models/{id}", srv_h_model_get, NQBA, READ),
+    GUARD("GET", "/api/v1/analytics/summary", srv_h_analytics, SYSTEM, READ),
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -33,6 +39,21 @@ const srv_route *srv_routes(size_t *n)
 {
     *n = N_ROUTES;
     return ROUTES;
+}
+
+int srv_routes_check(const srv_route *routes, size_t n, nq_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const srv_route *r = &routes[i];
+        int ok = r->access == SRV_PUBLIC ||
+                 (r->access == SRV_GUARDED && (unsigned)r->unit < NQ_UNITS &&
+                  (unsigned)r->action < NQ_ACTIONS);
+        if (!ok)
+            return nq_err_set(err, NQ_EINTERNAL, "routes",
+                              "route %s %s declares no access (public, or a unit and action)",
+                              r->method, r->pattern);
+    }
+    return NQ_OK;
 }
 
 /* Match path against pattern; *id gets the {id} segment's span. */

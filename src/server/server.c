@@ -111,6 +111,10 @@ static int make_jobs(srv_app *a, nq_err *err)
 int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *err)
 {
     *out = NULL;
+    size_t n_routes;
+    const srv_route *routes = srv_routes(&n_routes);
+    if (srv_routes_check(routes, n_routes, err))
+        return NQ_EINTERNAL; /* a route nobody said who may call: do not serve */
     srv_app *a = calloc(1, sizeof *a);
     if (!a)
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");

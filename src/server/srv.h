@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "nqba/json.h"
+#include "nqba/rbac.h"
 #include "nqba/service.h"
 #include "nqba/store.h"
 #include "server.h"
@@ -68,10 +69,18 @@ int srv_traceparent_valid(const char *s);
 
 typedef void (*srv_handler_fn)(srv_app *a, http_req *req, http_res *res, const char *id);
 
+/* Who may call a route: everyone (health, the API description, logging
+ * in), or a principal allowed action on unit (rbac.h). Every route says
+ * which; srv_routes_check refuses a table where one does not. */
+typedef enum srv_access { SRV_PUBLIC = 1, SRV_GUARDED = 2 } srv_access;
+
 typedef struct srv_route {
     const char *method;
     const char *pattern; /* "/api/v1/jobs/{id}": {id} matches one segment */
     srv_handler_fn handler;
+    srv_access access;
+    nq_unit unit;     /* SRV_GUARDED */
+    nq_action action; /* SRV_GUARDED */
 } srv_route;
 
 typedef enum srv_match_kind { SRV_MATCH_OK, SRV_MATCH_NO_PATH, SRV_MATCH_NO_METHOD } srv_match_kind;
@@ -86,8 +95,12 @@ typedef struct srv_match {
 
 /* HEAD is served as GET (libmicrohttpd drops the body). */
 void srv_route_match(const char *method, const char *path, nq_arena *arena, srv_match *m);
-/* The route table, for the OpenAPI check. */
+/* The route table, for the OpenAPI check and the authorization matrix. */
 const srv_route *srv_routes(size_t *n);
+/* 0 when every route declares its access (and a unit and action when
+ * guarded); else -1 with the first route that does not in err. The
+ * server does not start otherwise. */
+int srv_routes_check(const srv_route *routes, size_t n, nq_err *err);
 
 /* ---- problems (problem.c) ---- */
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "nqba/rbac.h"
+#include "srv.h"
 #include "store_fixture.h"
 
 /* The matrix as documented in rbac.h, written out independently: for
@@ -142,10 +143,34 @@ static void test_seeded_pg(void **state)
     seeded_equals_default("postgresql");
 }
 
+/* Every served route declares who may call it, and the check the server
+ * runs at start refuses a table where one does not. */
+static void test_route_table(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const srv_route *routes = srv_routes(&n);
+    nq_err err;
+    assert_int_equal(srv_routes_check(routes, n, &err), NQ_OK);
+    int guarded = 0;
+    for (size_t i = 0; i < n; i++)
+        guarded += routes[i].access == SRV_GUARDED;
+    assert_true(guarded >= 10);
+    srv_route bad[2] = {routes[0], routes[0]};
+    bad[1].pattern = "/api/v1/new";
+    bad[1].access = (srv_access)0; /* a route added without saying who may call it */
+    assert_int_equal(srv_routes_check(bad, 2, &err), NQ_EINTERNAL);
+    assert_non_null(strstr(err.msg, "/api/v1/new"));
+    bad[1].access = SRV_GUARDED;
+    bad[1].unit = (nq_unit)NQ_UNITS;
+    assert_int_equal(srv_routes_check(bad, 2, &err), NQ_EINTERNAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_matrix),
+        cmocka_unit_test(test_route_table),
         cmocka_unit_test(test_grants_and_names),
         cmocka_unit_test(test_seeded_sqlite),
         cmocka_unit_test(test_seeded_pg),
