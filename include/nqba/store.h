@@ -128,6 +128,24 @@ int nq_store_user_add(nq_store *s, const char *username, const char *password_ha
 /* A user by name, or NQ_ENOTFOUND. */
 int nq_store_user_get(nq_store *s, const char *username, nq_user_rec *out, nq_err *err);
 
+typedef struct nq_apikey_rec {
+    int64_t id;
+    char prefix[16];
+    char key_hash[72];
+    char owner[72];
+    char scopes[264];
+    double expires_at; /* 0 = never */
+    double revoked_at; /* 0 = not revoked */
+} nq_apikey_rec;
+
+/* Store an API key's record (its hash only; the key is shown once by the
+ * caller), audited "apikey.create" by actor with the prefix as target.
+ * owner 1..64 bytes, scopes 1..256 ("*" or "unit:action ..."). */
+int nq_store_apikey_add(nq_store *s, const char *prefix, const char *key_hash, const char *owner,
+                        const char *scopes, double expires_at, const char *actor, nq_err *err);
+/* A key by its prefix, or NQ_ENOTFOUND. */
+int nq_store_apikey_get(nq_store *s, const char *prefix, nq_apikey_rec *out, nq_err *err);
+
 /* Every (role, unit, action) of the permissions table, in no set order;
  * fn returning nonzero stops. */
 typedef int (*nq_store_perm_fn)(void *user, const char *role, const char *unit,

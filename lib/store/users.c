@@ -15,6 +15,12 @@ static const char SQL_GET[] =
     "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
     "disabled, failed_logins, locked_until FROM users WHERE username = $1";
 static const char SQL_PERMS[] = "SELECT role, unit, action FROM permissions";
+static const char SQL_KEY_ADD[] =
+    "INSERT INTO api_keys (prefix, key_hash, owner, scopes, expires_at, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+static const char SQL_KEY_GET[] =
+    "SELECT id, prefix, key_hash, owner, scopes, expires_at, revoked_at FROM api_keys "
+    "WHERE prefix = $1";
 
 static int name_ok(const char *name)
 {
@@ -123,4 +129,54 @@ int nq_store_permissions(nq_store *s, nq_store_perm_fn fn, void *user, nq_err *e
 {
     perm_walk w = {fn, user};
     return nq__exec1(s, SQL_PERMS, 0, NULL, take_perm, &w, NULL, err);
+}
+
+int nq_store_apikey_add(nq_store *s, const char *prefix, const char *key_hash, const char *owner,
+                        const char *scopes, double expires_at, const char *actor, nq_err *err)
+{
+    if (!prefix || !prefix[0] || strlen(prefix) > 15 || !key_hash || strlen(key_hash) > 71)
+        return nq_err_set(err, NQ_EINVAL, "prefix", "a key needs its prefix and hash");
+    if (!owner || !owner[0] || strlen(owner) > 64)
+        return nq_err_set(err, NQ_EINVAL, "owner", "1..64 bytes");
+    if (!scopes || !scopes[0] || strlen(scopes) > 256)
+        return nq_err_set(err, NQ_EINVAL, "scopes", "1..256 bytes");
+    char at[32], exp[32];
+    snprintf(at, sizeof at, "%.6f", nq_clock_wall_s());
+    snprintf(exp, sizeof exp, "%.6f", expires_at);
+    const char *p[6] = {prefix, key_hash, owner, scopes, expires_at > 0 ? exp : NULL, at};
+    nq__db *db;
+    int rc = nq__tx_begin(s, &db, err);
+    if (rc)
+        return rc;
+    rc = s->drv->exec(db, SQL_KEY_ADD, 6, p, NULL, NULL, NULL, err);
+    nq_audit_entry e = {actor ? actor : "system", "apikey.create", prefix, NULL, NULL, NULL, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    return nq__tx_end(s, db, rc, err);
+}
+
+static int take_key(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    nq_apikey_rec *k = user;
+    if (n != 7 || !v[0])
+        return 1;
+    k->id = strtoll(v[0], NULL, 10);
+    copy(k->prefix, sizeof k->prefix, v[1]);
+    copy(k->key_hash, sizeof k->key_hash, v[2]);
+    copy(k->owner, sizeof k->owner, v[3]);
+    copy(k->scopes, sizeof k->scopes, v[4]);
+    k->expires_at = v[5] ? strtod(v[5], NULL) : 0;
+    k->revoked_at = v[6] ? strtod(v[6], NULL) : 0;
+    return 1;
+}
+
+int nq_store_apikey_get(nq_store *s, const char *prefix, nq_apikey_rec *out, nq_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[1] = {prefix};
+    int rc = nq__exec1(s, SQL_KEY_GET, 1, p, take_key, out, NULL, err);
+    if (!rc && !out->id)
+        rc = nq_err_set(err, NQ_ENOTFOUND, "prefix", "no such key");
+    return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_auth.h"
 #include "cmd_store.h"
 #include "nqba/version.h"
 
@@ -23,6 +24,10 @@ static const cli_command commands[] = {
     {"serve", "serve the HTTP API (docs/api/http.md) until SIGTERM", cli_serve_run,
      cli_serve_usage},
     {"migrate", "bring the store's schema up to date", cli_migrate_run, cli_migrate_usage},
+    {"user", "user add NAME --role ROLE: add a user (the first admin comes from here)",
+     cli_user_run, cli_user_usage},
+    {"apikey", "apikey add --owner NAME: make an API key, shown once", cli_apikey_run,
+     cli_apikey_usage},
     {"audit", "audit verify: check the audit log's hash chain", cli_audit_run, cli_audit_usage},
     {"export", "write the store as JSON lines (a backup)", cli_export_run, cli_export_usage},
     {"import", "restore an export into a fresh store, in one transaction", cli_import_run,

@@ -36,6 +36,11 @@ typedef struct srv_config {
     char db[SRV_PATH_MAX]; /* SQLite path or postgresql:// URL */
     int db_pool;           /* store connections (0 = the backend's default) */
     char redis[SRV_PATH_MAX]; /* redis:// URL of the shared cache, "" = none */
+    int production;                  /* keys must be given; none is ever generated */
+    char jwt_keys[SRV_PATH_MAX];     /* "kid:base64url,..." (first signs) */
+    char api_key_pepper[SRV_PATH_MAX]; /* base64url of 32 bytes */
+    char field_keys[SRV_PATH_MAX];   /* "kid:base64url,..." (first encrypts) */
+    char secrets_file[SRV_PATH_MAX]; /* development keys; "" = beside the database */
 } srv_config;
 
 /* The defaults of docs/api/http.md. */

@@ -155,6 +155,21 @@ void srv_query_answer(const http_req *req, http_res *res, int rc, const nq_err *
 /* 1 (after a 503) in validate-only mode, which has no store. */
 int srv_no_store(srv_app *a, const http_req *req, http_res *res);
 
+/* ---- keys (secrets.c) ---- */
+
+typedef struct srv_secrets {
+    char jwt_keys[SRV_PATH_MAX];
+    char pepper_b64[128];
+    unsigned char pepper[32];
+    char field_keys[SRV_PATH_MAX];
+    char file[SRV_PATH_MAX]; /* the development secrets file used, or "" */
+} srv_secrets;
+
+/* The keys from the configuration, or (not in production) from the
+ * development secrets file, made there when missing. */
+int srv_secrets_load(const srv_config *c, srv_secrets *s, nq_err *err);
+void srv_secrets_wipe(srv_secrets *s);
+
 /* ---- the shared cache (shared_cache.c) ---- */
 
 /* With --redis: open it and hook it into the job service's config. */
