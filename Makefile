@@ -25,6 +25,10 @@ run: build
 	@echo
 	./build/nqba decide examples/decisions/warehouse_site.json
 	@echo
+	@mkdir -p var
+	@echo "A local API key for this machine's store (shown once; every call but /healthz needs one):"
+	@echo "  Authorization: Bearer $$(./build/nqba apikey add --owner local-$$(date +%s) --db var/nqba.db 2>/dev/null)"
+	@echo
 	./build/nqba serve $(SERVE_FLAGS)
 
 # Only the server (docs/api/http.md), in the foreground.

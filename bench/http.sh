@@ -41,6 +41,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Every route but the health checks needs credentials: an API key with
+# every scope, made the way an operator makes one.
+api_key=$("$bin" apikey add --owner bench --db "$tmp/nqba.db" 2>/dev/null)
 "$bin" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --access-log "$tmp/access.log" --db "$tmp/nqba.db" \
     >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
@@ -73,6 +76,7 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $api_key"
 EOF
 # A new seed on every request (per wrk thread: thread number and a counter),
 # so that no request is a cache hit.
@@ -96,7 +100,8 @@ function request()
     counter = counter + 1
     local body = prefix .. tostring(tid * 1000000000 + counter) .. suffix
     return wrk.format("POST", "/api/v1/nqba/decision-engine",
-                      {["Content-Type"] = "application/json"}, body)
+                      {["Content-Type"] = "application/json",
+                       ["Authorization"] = "Bearer $api_key"}, body)
 end
 EOF
 
@@ -104,7 +109,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 
 # codes ROUTE: "status count" lines from the server's http_requests_total.
 codes() {
-    curl -s "$base/metrics" | awk -v r="route=\"$1\"" '
+    curl -s -H "Authorization: Bearer $api_key" "$base/metrics" | awk -v r="route=\"$1\"" '
         /^http_requests_total\{/ && index($1, r) {
             match($1, /code="[0-9]+"/); n[substr($1, RSTART + 6, 3)] += $2
         }

@@ -20,6 +20,8 @@ static const problem_kind KINDS[] = {
     {400, "malformed-json", "Malformed JSON"},
     {400, "bad-header", "Bad header"},
     {400, "bad-query", "Bad query parameter"},
+    {401, "unauthorized", "Unauthorized"},
+    {403, "forbidden", "Forbidden"},
     {404, "not-found", "Not found"},
     {405, "method-not-allowed", "Method not allowed"},
     {409, "conflict", "Conflict"},

@@ -162,6 +162,8 @@ int srv_secrets_load(const srv_config *c, srv_secrets *s, nq_err *err)
             made |= !b64_random(s->pepper_b64, sizeof s->pepper_b64, NULL);
         if (!s->field_keys[0])
             made |= !b64_random(s->field_keys, sizeof s->field_keys, "f1");
+        if (made && !strncmp(s->file, "var/", 4))
+            mkdir("var", 0700); /* as for the default database; writing reports trouble */
         if (made && (rc = write_file(s->file, s, err)))
             return rc;
     }

@@ -42,7 +42,9 @@ static void dispatch(void *cls, http_req *req, http_res *res)
         srv_problem(res, req, 405, "method-not-allowed", detail, NULL);
         http_res_header(res, "Allow", nq_arena_strdup(req->arena, m.allow));
     } else {
-        m.route->handler(a, req, res, m.id);
+        srv_principal who;
+        if (srv_authorize(a, req, res, m.route, &who) == 0)
+            m.route->handler(a, req, res, m.id);
     }
 }
 
@@ -138,9 +140,12 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
     describe_metrics(a->metrics);
     /* The fuzzer's validate-only mode stores nothing and needs no database. */
     rc = validate_only ? NQ_OK : srv_store_open(a, err);
+    if (!rc && !validate_only)
+        rc = srv_auth_init(a, err);
     if (!rc)
         rc = make_jobs(a, err);
     if (rc) {
+        srv_auth_free(a);
         srv_shared_cache_close(a);
         nq_store_close(a->store);
         nq_metrics_free(a->metrics);
@@ -197,6 +202,7 @@ void srv_app_free(srv_app *a)
     nq_jobs_free(a->jobs, 0);
     nq_store_close(a->store); /* after the workers: they write to it until joined */
     srv_shared_cache_close(a);
+    srv_auth_free(a);
     nq_metrics_free(a->metrics);
     srv_access_log_close(&a->log);
     free(a);

@@ -38,10 +38,27 @@ void srv_access_log_close(srv_access_log *l);
 void srv_log_event(srv_access_log *l, const char *level, const char *msg, const char *key,
                    const char *value);
 
+/* ---- keys (secrets.c) ---- */
+
+typedef struct srv_secrets {
+    char jwt_keys[SRV_PATH_MAX];
+    char pepper_b64[128];
+    unsigned char pepper[32];
+    char field_keys[SRV_PATH_MAX];
+    char file[SRV_PATH_MAX]; /* the development secrets file used, or "" */
+} srv_secrets;
+
+/* The keys from the configuration, or (not in production) from the
+ * development secrets file, made there when missing. */
+int srv_secrets_load(const srv_config *c, srv_secrets *s, nq_err *err);
+void srv_secrets_wipe(srv_secrets *s);
+
 /* ---- the application ---- */
 
 struct srv_app {
     srv_config cfg;
+    srv_secrets keys; /* JWT keys, API-key pepper, field keys */
+    nq_rbac rbac;     /* the permissions table, loaded at start */
     int validate_only;
     int workers;         /* resolved: cfg.workers or the online cores */
     nq_json_limits json; /* request body limits */
@@ -155,20 +172,32 @@ void srv_query_answer(const http_req *req, http_res *res, int rc, const nq_err *
 /* 1 (after a 503) in validate-only mode, which has no store. */
 int srv_no_store(srv_app *a, const http_req *req, http_res *res);
 
-/* ---- keys (secrets.c) ---- */
 
-typedef struct srv_secrets {
-    char jwt_keys[SRV_PATH_MAX];
-    char pepper_b64[128];
-    unsigned char pepper[32];
-    char field_keys[SRV_PATH_MAX];
-    char file[SRV_PATH_MAX]; /* the development secrets file used, or "" */
-} srv_secrets;
+/* ---- authentication and authorization (auth.c, auth_token.c) ---- */
 
-/* The keys from the configuration, or (not in production) from the
- * development secrets file, made there when missing. */
-int srv_secrets_load(const srv_config *c, srv_secrets *s, nq_err *err);
-void srv_secrets_wipe(srv_secrets *s);
+typedef enum srv_principal_kind {
+    SRV_PRINCIPAL_NONE = 0,
+    SRV_PRINCIPAL_USER = 1, /* an access token */
+    SRV_PRINCIPAL_KEY = 2   /* an API key */
+} srv_principal_kind;
+
+typedef struct srv_principal {
+    srv_principal_kind kind;
+    char sub[136];    /* "user:<name>" or "key:<prefix>" */
+    char role[32];    /* users */
+    char scopes[264]; /* keys */
+    int mfa;          /* users: the login passed TOTP */
+} srv_principal;
+
+/* Keys, the permissions table (from the store). */
+int srv_auth_init(srv_app *a, nq_err *err);
+void srv_auth_free(srv_app *a);
+/* 0 when the request may go to route (p filled; a public route needs no
+ * principal); else the 401/403 is answered and -1 returned. */
+int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *route,
+                  srv_principal *p);
+/* An access token into p (0), or -1 when it does not verify. */
+int srv_auth_token(srv_app *a, const char *token, srv_principal *p);
 
 /* ---- the shared cache (shared_cache.c) ---- */
 

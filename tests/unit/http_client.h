@@ -60,7 +60,38 @@ typedef struct http_server {
     char dir[HTTP_PATH_LEN / 2];   /* private temp dir: port file, log, stdout, stderr */
     char access_log[HTTP_PATH_LEN];
     char db[HTTP_PATH_LEN]; /* its own SQLite store, unless the test names one */
+    char key[96];           /* an API key with every scope, made before it starts */
 } http_server;
+
+/* The API key each test server got at start (http_server_start), sent as
+ * "Authorization: Bearer KEY" with every request to its port unless the
+ * request carries an Authorization header of its own (an empty one sends
+ * no credentials). */
+#define HTTP_MAX_KEYED 64
+typedef struct http_keyed {
+    int port;
+    char key[96];
+} http_keyed;
+static http_keyed g_http_keys[HTTP_MAX_KEYED];
+
+static inline void http_key_set(int port, const char *key)
+{
+    for (int i = 0; i < HTTP_MAX_KEYED; i++)
+        if (g_http_keys[i].port == port || g_http_keys[i].port == 0) {
+            g_http_keys[i].port = port;
+            snprintf(g_http_keys[i].key, sizeof g_http_keys[i].key, "%s", key);
+            return;
+        }
+}
+
+static inline const char *http_key_for(int port)
+{
+    for (int i = 0; i < HTTP_MAX_KEYED && g_http_keys[i].port; i++)
+        if (g_http_keys[i].port == port)
+            return g_http_keys[i].key;
+    return NULL;
+}
+
 
 static inline void http_server_path(const http_server *s, const char *name,
                                     char out[HTTP_PATH_LEN])
@@ -171,6 +202,27 @@ static inline void http_server_argv(http_server *s, const char *const *extra, ch
     argv[n] = NULL;
 }
 
+/* An API key with every scope for the server's database (`nqba apikey
+ * add`, as an operator would make one), in s->key; "" when none could be
+ * made (requests then get 401, which the test will show). */
+static inline void http_server_make_key(http_server *s, const char *const *extra)
+{
+    const char *db = s->db;
+    for (const char *const *e = extra; e && *e; e++)
+        if (!strcmp(*e, "--db") && e[1])
+            db = e[1];
+    char cmd[HTTP_PATH_LEN * 2 + 256];
+    snprintf(cmd, sizeof cmd, "'%s' apikey add --owner tests --db '%s' 2>/dev/null",
+             getenv("NQ_BIN"), db);
+    s->key[0] = '\0';
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    if (fgets(s->key, sizeof s->key, p))
+        s->key[strcspn(s->key, "\r\n")] = '\0';
+    pclose(p);
+}
+
 /* Start `nqba serve` on 127.0.0.1 and a free port, with the access log in
  * the server's temp dir and extra options (NULL-terminated, may be NULL).
  * Waits up to 10 s for the port; fails the test with the server's stderr
@@ -191,6 +243,7 @@ static inline void http_server_start(http_server *s, const char *const *extra)
     http_server_path(s, "port", port_file);
     char *argv[HTTP_MAX_ARGS + 2];
     http_server_argv(s, extra, argv, port_file);
+    http_server_make_key(s, extra);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0)
@@ -204,8 +257,11 @@ static inline void http_server_start(http_server *s, const char *const *extra)
             fail_msg("nqba serve exited (status %d) before listening; stderr:\n%s",
                      WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, err);
         }
-        if ((s->port = http_server_poll_port(s)) > 0)
+        if ((s->port = http_server_poll_port(s)) > 0) {
+            if (s->key[0])
+                http_key_set(s->port, s->key);
             return;
+        }
     }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -347,11 +403,14 @@ static inline int http_send(http_conn *c, const char *method, const char *path,
                             const char *headers, const char *body, size_t body_len)
 {
     headers = headers ? headers : "";
-    size_t cap = strlen(method) + strlen(path) + strlen(headers) + 128;
+    const char *key = strcasestr(headers, "authorization:") ? NULL : http_key_for(c->port);
+    size_t cap = strlen(method) + strlen(path) + strlen(headers) + 256;
     char *head = malloc(cap);
     assert_non_null(head);
     int n = snprintf(head, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s", method, path,
                      c->port, headers);
+    if (key)
+        n += snprintf(head + n, cap - (size_t)n, "Authorization: Bearer %s\r\n", key);
     int has_len = strcasestr(headers, "content-length:") != NULL;
     if (!has_len && (body || !strcmp(method, "POST") || !strcmp(method, "PUT")))
         n += snprintf(head + n, cap - (size_t)n, "Content-Length: %zu\r\n", body ? body_len : 0);
