@@ -127,6 +127,13 @@ int nq_store_user_add(nq_store *s, const char *username, const char *password_ha
                       const char *role, const char *actor, int64_t *id, nq_err *err);
 /* A user by name, or NQ_ENOTFOUND. */
 int nq_store_user_get(nq_store *s, const char *username, nq_user_rec *out, nq_err *err);
+/* After a login attempt: the failure count and the lock (0 = none). */
+int nq_store_user_set_login(nq_store *s, int64_t id, int failed_logins, double locked_until,
+                            nq_err *err);
+/* TOTP state: the (sealed) secret ("" clears it), whether a code confirmed
+ * it, the last step a code was accepted for (-1 = none). */
+int nq_store_user_set_totp(nq_store *s, int64_t id, const char *secret, int confirmed,
+                           int64_t last_step, nq_err *err);
 
 typedef struct nq_apikey_rec {
     int64_t id;

@@ -15,6 +15,10 @@ static const char SQL_GET[] =
     "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
     "disabled, failed_logins, locked_until FROM users WHERE username = $1";
 static const char SQL_PERMS[] = "SELECT role, unit, action FROM permissions";
+static const char SQL_SET_LOGIN[] =
+    "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1";
+static const char SQL_SET_TOTP[] =
+    "UPDATE users SET totp_secret = $2, totp_confirmed = $3, totp_last_step = $4 WHERE id = $1";
 static const char SQL_KEY_ADD[] =
     "INSERT INTO api_keys (prefix, key_hash, owner, scopes, expires_at, created_at) "
     "VALUES ($1, $2, $3, $4, $5, $6)";
@@ -179,4 +183,26 @@ int nq_store_apikey_get(nq_store *s, const char *prefix, nq_apikey_rec *out, nq_
     if (!rc && !out->id)
         rc = nq_err_set(err, NQ_ENOTFOUND, "prefix", "no such key");
     return rc;
+}
+
+int nq_store_user_set_login(nq_store *s, int64_t id, int failed_logins, double locked_until,
+                            nq_err *err)
+{
+    char ids[24], n[16], until[32];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    snprintf(n, sizeof n, "%d", failed_logins);
+    snprintf(until, sizeof until, "%.6f", locked_until);
+    const char *p[3] = {ids, n, locked_until > 0 ? until : NULL};
+    return nq__exec1(s, SQL_SET_LOGIN, 3, p, NULL, NULL, NULL, err);
+}
+
+int nq_store_user_set_totp(nq_store *s, int64_t id, const char *secret, int confirmed,
+                           int64_t last_step, nq_err *err)
+{
+    char ids[24], step[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    snprintf(step, sizeof step, "%lld", (long long)last_step);
+    const char *p[4] = {ids, secret && secret[0] ? secret : NULL, confirmed ? "1" : "0",
+                        last_step >= 0 ? step : NULL};
+    return nq__exec1(s, SQL_SET_TOTP, 4, p, NULL, NULL, NULL, err);
 }

@@ -17,6 +17,8 @@
 
 #include "nqba/apikey.h"
 #include "nqba/clock.h"
+#include "nqba/fieldcrypt.h"
+#include "nqba/password.h"
 #include "srv.h"
 
 static int load_permission(void *user, const char *role, const char *unit, const char *action)
@@ -33,15 +35,27 @@ static int load_permission(void *user, const char *role, const char *unit, const
 int srv_auth_init(srv_app *a, nq_err *err)
 {
     int rc = srv_secrets_load(&a->cfg, &a->keys, err);
-    if (rc)
-        return rc;
+    nq_jwt_keyring_init(&a->jwt);
+    if (!rc && (rc = nq_jwt_keyring_parse(&a->jwt, a->keys.jwt_keys, err)) != 0)
+        nq_err_set(err, rc, "--jwt-keys", "%s", "expected kid:base64url-key,... (>= 32 bytes each)");
+    if (!rc && (rc = nq_field_ring_parse(a->keys.field_keys, &a->fields, err)) != 0)
+        nq_err_set(err, rc, "--field-keys", "%s", "expected kid:base64url-key,... (32 bytes each)");
+    if (!rc)
+        rc = nq_pw_hasher_new(NULL, &a->hasher, err);
     nq_rbac_init(&a->rbac);
-    return a->store ? nq_store_permissions(a->store, load_permission, &a->rbac, err) : NQ_OK;
+    if (!rc && a->store)
+        rc = nq_store_permissions(a->store, load_permission, &a->rbac, err);
+    return rc;
 }
 
 void srv_auth_free(srv_app *a)
 {
     srv_secrets_wipe(&a->keys);
+    nq_jwt_keyring_wipe(&a->jwt);
+    nq_field_ring_free(a->fields);
+    a->fields = NULL;
+    nq_pw_hasher_free(a->hasher);
+    a->hasher = NULL;
 }
 
 /* ---- scopes ---- */
@@ -130,6 +144,8 @@ int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *rou
     int ok = !strncmp(cred, "nqba_", 5) ? api_key(a, cred, p) : srv_auth_token(a, cred, p);
     if (ok != 0)
         return unauthorized(req, res, "invalid credentials", 1);
+    if (route->access == SRV_SELF) /* their own account: any signed-in user */
+        return p->kind == SRV_PRINCIPAL_USER ? 0 : forbidden(req, res, route);
     int allowed = p->kind == SRV_PRINCIPAL_KEY
                       ? scopes_allow(p->scopes, route->unit, route->action)
                       : nq_rbac_allows(&a->rbac, p->role, route->unit, route->action) &&

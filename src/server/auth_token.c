@@ -1,8 +1,185 @@
-/* auth_token.c - access tokens (JWT) into principals. */
+/* auth_token.c - logging in and access tokens.
+ *
+ * POST /api/v1/auth/token takes a username and password (and a TOTP code
+ * once the user enrolled) and answers a short-lived HS256 access token
+ * (jwt.h) carrying the user's role and whether TOTP was passed. An admin's
+ * token only works for admin routes when it was (srv_authorize); until
+ * the admin enrolls it works only for the enrollment routes.
+ *
+ * Guessing is slowed three ways: every failure costs an argon2id hash
+ * (unknown users too, against a dummy, so the answer time does not reveal
+ * which names exist); after LOCK_AFTER failures in a row an account is
+ * locked for a time that doubles with each further failure, up to
+ * LOCK_MAX_S; and a TOTP code is accepted once (its step must be newer than
+ * the last one used). Every failure and lock is audited. */
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "nqba/fieldcrypt.h"
+#include "nqba/jwt.h"
+#include "nqba/password.h"
+#include "nqba/totp.h"
 #include "srv.h"
+
+#define ISSUER "nqba"
+#define AUDIENCE "nqba-api"
+#define LEEWAY_S 30
+#define ACCESS_TTL_S 900
+#define LOCK_AFTER 5
+#define LOCK_MAX_S 900.0
 
 int srv_auth_token(srv_app *a, const char *token, srv_principal *p)
 {
-    (void)a, (void)token, (void)p;
-    return -1;
+    nq_jwt_expect x = {ISSUER, AUDIENCE, LEEWAY_S};
+    nq_jwt_claims c;
+    nq_err err;
+    if (nq_jwt_verify(&a->jwt, token, &x, (int64_t)nq_clock_wall_s(), &c, &err))
+        return -1;
+    p->kind = SRV_PRINCIPAL_USER;
+    snprintf(p->sub, sizeof p->sub, "%s", c.sub);
+    snprintf(p->role, sizeof p->role, "%s", c.role);
+    p->mfa = c.mfa;
+    return 0;
+}
+
+static void audit(srv_app *a, const char *actor, const char *action, const char *target,
+                  const char *detail)
+{
+    nq_audit_entry e = {actor, action, target, NULL, NULL, detail, 0};
+    nq_err err;
+    if (nq_store_audit(a->store, &e, &err))
+        srv_log_event(&a->log, "error", "audit append failed", "detail", err.msg);
+}
+
+static void login_failed(srv_app *a, http_req *req, http_res *res, const char *user,
+                         const char *why)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"why\":\"%s\",\"remote\":\"%.64s\"}", why, req->remote);
+    audit(a, user, "login.failed", user, detail);
+    srv_problem(res, req, 401, "unauthorized", "invalid username, password or code", NULL);
+}
+
+/* A failure against a known account: count it, lock from LOCK_AFTER on. */
+static void count_failure(srv_app *a, const nq_user_rec *u)
+{
+    int n = u->failed_logins + 1;
+    double until = 0;
+    if (n >= LOCK_AFTER) {
+        until = nq_clock_wall_s() + fmin(LOCK_MAX_S, pow(2.0, n - LOCK_AFTER));
+        char detail[64];
+        snprintf(detail, sizeof detail, "{\"failures\":%d}", n);
+        audit(a, u->username, "login.locked", u->username, detail);
+    }
+    nq_err err;
+    nq_store_user_set_login(a->store, u->id, n, until, &err);
+}
+
+static int totp_key(srv_app *a, const nq_user_rec *u, uint8_t *key, size_t *klen)
+{
+    char aad[96], *plain = NULL;
+    size_t plen = 0;
+    nq_err err;
+    snprintf(aad, sizeof aad, "users.totp_secret:%s", u->username);
+    if (nq_field_open(a->fields, aad, u->totp_secret, strlen(u->totp_secret), &plain, &plen,
+                      &err))
+        return -1;
+    int rc = nq_base32_decode(plain, plen, key, NQ_TOTP_KEY_MAX, klen);
+    nq_field_free(plain, plen);
+    return rc ? -1 : 0;
+}
+
+static void issue(srv_app *a, http_req *req, http_res *res, const nq_user_rec *u, int mfa)
+{
+    int64_t now = (int64_t)nq_clock_wall_s();
+    nq_jwt_claims c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "%s", u->username);
+    snprintf(c.role, sizeof c.role, "%s", u->role);
+    snprintf(c.iss, sizeof c.iss, ISSUER);
+    snprintf(c.aud, sizeof c.aud, AUDIENCE);
+    c.iat = now;
+    c.exp = now + ACCESS_TTL_S;
+    c.mfa = mfa;
+    char token[NQ_JWT_TOKEN_MAX + 1];
+    nq_err err;
+    if (nq_jwt_sign(&a->jwt, &c, token, sizeof token, &err)) {
+        srv_problem(res, req, 500, "internal", "cannot sign a token", NULL);
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:s, s:i, s:b}", "access_token", token, "token_type", "Bearer",
+                            "expires_in", ACCESS_TTL_S, "mfa", mfa);
+    http_res_json(res, 200, out);
+    http_res_header(res, "Cache-Control", "no-store");
+    json_decref(out);
+}
+
+void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    static const char *const keys[] = {"username", "password", "totp", NULL};
+    json_t *doc = NULL;
+    const char *user = NULL, *pw = NULL, *code = NULL;
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_json_parse(req->body, req->body_len, "request body", &a->json, &doc, &err)) {
+        srv_problem_err(res, req, &err, 1);
+        return;
+    }
+    int rc = json_is_object(doc) ? nq_json_check_keys(doc, "", keys, &err)
+                                 : nq_err_set(&err, NQ_EINVAL, "", "expected an object");
+    if (!rc)
+        rc = nq_json_get_string(doc, "", "username", 1, NQ_STORE_USERNAME_MAX, &user, &err);
+    if (!rc)
+        rc = nq_json_get_string(doc, "", "password", 1, 1024, &pw, &err);
+    if (!rc)
+        rc = nq_json_get_string(doc, "", "totp", 0, 10, &code, &err);
+    if (rc || srv_no_store(a, req, res)) {
+        if (rc)
+            srv_problem_err(res, req, &err, 0);
+        json_decref(doc);
+        return;
+    }
+    nq_user_rec u;
+    int found = nq_store_user_get(a->store, user, &u, &err) == NQ_OK;
+    double now = nq_clock_wall_s();
+    if (found && u.locked_until > now) {
+        char after[24];
+        snprintf(after, sizeof after, "%.0f", ceil(u.locked_until - now));
+        audit(a, user, "login.refused", user, "{\"why\":\"locked\"}");
+        srv_problem(res, req, 429, "locked", "too many failed logins; try again later", NULL);
+        http_res_header(res, "Retry-After", nq_arena_strdup(req->arena, after));
+    } else if (!found) {
+        nq_pw_dummy_verify(a->hasher, pw, strlen(pw));
+        login_failed(a, req, res, user, "password");
+    } else if (u.disabled || nq_pw_verify(a->hasher, u.password_hash, pw, strlen(pw), NULL,
+                                          &err) != NQ_OK) {
+        count_failure(a, &u);
+        login_failed(a, req, res, user, u.disabled ? "disabled" : "password");
+    } else if (u.totp_confirmed && !code) {
+        srv_problem(res, req, 401, "unauthorized", "a TOTP code is required (\"totp\")", NULL);
+    } else {
+        uint8_t key[NQ_TOTP_KEY_MAX];
+        size_t klen = 0;
+        int64_t step = -1;
+        int mfa_ok = u.totp_confirmed && totp_key(a, &u, key, &klen) == 0 &&
+                     nq_totp_verify(key, klen, code, (uint64_t)now, 1, &step) == 1 &&
+                     step > u.totp_last_step;
+        if (u.totp_confirmed && !mfa_ok) {
+            count_failure(a, &u);
+            login_failed(a, req, res, user, "totp");
+        } else {
+            if (u.totp_confirmed)
+                nq_store_user_set_totp(a->store, u.id, u.totp_secret, 1, step, &err);
+            nq_store_user_set_login(a->store, u.id, 0, 0, &err);
+            audit(a, user, "login", user, u.totp_confirmed ? "{\"mfa\":true}" : "{\"mfa\":false}");
+            issue(a, req, res, &u, u.totp_confirmed);
+        }
+        sodium_memzero(key, sizeof key);
+    }
+    json_decref(doc);
 }

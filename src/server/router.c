@@ -10,6 +10,7 @@
 
 #define PUBLIC(m, p, h) {m, p, h, SRV_PUBLIC, NQ_UNIT_SYSTEM, NQ_ACT_READ}
 #define GUARD(m, p, h, u, act) {m, p, h, SRV_GUARDED, NQ_UNIT_##u, NQ_ACT_##act}
+#define SELF(m, p, h) {m, p, h, SRV_SELF, NQ_UNIT_SYSTEM, NQ_ACT_READ}
 
 /* Every route and who may call it. Jobs and decisions belong to the core
  * unit until the business units add their own routes; the history,
@@ -31,6 +32,9 @@ static const srv_route ROUTES[] = {
     GUARD("POST", "/api/v1/nqba/models", srv_h_models_post, NQBA, MANAGE),
     GUARD("GET", "/api/v1/nqba/models/{id}", srv_h_model_get, NQBA, READ),
     GUARD("GET", "/api/v1/analytics/summary", srv_h_analytics, SYSTEM, READ),
+    PUBLIC("POST", "/api/v1/auth/token", srv_h_auth_token),
+    SELF("POST", "/api/v1/auth/mfa/enroll", srv_h_mfa_enroll),
+    SELF("POST", "/api/v1/auth/mfa/confirm", srv_h_mfa_confirm),
 };
 
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -45,7 +49,7 @@ int srv_routes_check(const srv_route *routes, size_t n, nq_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         const srv_route *r = &routes[i];
-        int ok = r->access == SRV_PUBLIC ||
+        int ok = r->access == SRV_PUBLIC || r->access == SRV_SELF ||
                  (r->access == SRV_GUARDED && (unsigned)r->unit < NQ_UNITS &&
                   (unsigned)r->action < NQ_ACTIONS);
         if (!ok)

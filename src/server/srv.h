@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "nqba/json.h"
+#include "nqba/jwt.h"
 #include "nqba/rbac.h"
 #include "nqba/service.h"
 #include "nqba/store.h"
@@ -59,6 +60,9 @@ struct srv_app {
     srv_config cfg;
     srv_secrets keys; /* JWT keys, API-key pepper, field keys */
     nq_rbac rbac;     /* the permissions table, loaded at start */
+    nq_jwt_keyring jwt;
+    struct nq_field_ring *fields; /* encryption of sensitive stored fields */
+    struct nq_pw_hasher *hasher;  /* argon2id, bounded concurrency */
     int validate_only;
     int workers;         /* resolved: cfg.workers or the online cores */
     nq_json_limits json; /* request body limits */
@@ -89,7 +93,11 @@ typedef void (*srv_handler_fn)(srv_app *a, http_req *req, http_res *res, const c
 /* Who may call a route: everyone (health, the API description, logging
  * in), or a principal allowed action on unit (rbac.h). Every route says
  * which; srv_routes_check refuses a table where one does not. */
-typedef enum srv_access { SRV_PUBLIC = 1, SRV_GUARDED = 2 } srv_access;
+typedef enum srv_access {
+    SRV_PUBLIC = 1,  /* anyone */
+    SRV_GUARDED = 2, /* a principal allowed (unit, action) */
+    SRV_SELF = 3     /* any signed-in user, for their own account (MFA enrollment) */
+} srv_access;
 
 typedef struct srv_route {
     const char *method;
@@ -184,7 +192,7 @@ typedef enum srv_principal_kind {
 typedef struct srv_principal {
     srv_principal_kind kind;
     char sub[136];    /* "user:<name>" or "key:<prefix>" */
-    char role[32];    /* users */
+    char role[40];    /* users */
     char scopes[264]; /* keys */
     int mfa;          /* users: the login passed TOTP */
 } srv_principal;
@@ -198,6 +206,9 @@ int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *rou
                   srv_principal *p);
 /* An access token into p (0), or -1 when it does not verify. */
 int srv_auth_token(srv_app *a, const char *token, srv_principal *p);
+void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_mfa_enroll(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id);
 
 /* ---- the shared cache (shared_cache.c) ---- */
 
