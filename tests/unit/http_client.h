@@ -649,7 +649,7 @@ static inline void http_get(int port, const char *path, http_resp *r)
 static inline void http_post_json(int port, const char *path, const char *extra_headers,
                                   const char *json, http_resp *r)
 {
-    char h[2048];
+    char h[8192];
     snprintf(h, sizeof h, "Content-Type: application/json\r\n%s",
              extra_headers ? extra_headers : "");
     http_do(port, "POST", path, h, json, strlen(json), r);

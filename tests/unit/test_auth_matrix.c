@@ -1,0 +1,308 @@
+/* test_auth_matrix.c - every route, called by every kind of caller, against
+ * an allow/deny table written out here by hand.
+ *
+ * Callers: a user of each built-in role (the admin signed in with TOTP), an
+ * admin whose sign-in skipped TOTP, an API key scoped "nqba:read", nobody,
+ * an expired token and a tampered one. A route the server serves that has
+ * no row here fails the test: adding a route means deciding who may call
+ * it. Outcomes: 401 (no principal), 403 (denied), anything else (the
+ * handler ran: allowed, whatever it then answered). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+#include "nqba/clock.h"
+#include "nqba/jwt.h"
+#include "nqba/totp.h"
+#include "srv.h"
+
+/* Columns: admin, analyst, operator, viewer, auditor, admin without TOTP,
+ * the nqba:read key. 'y' allowed, 'n' denied (403); public routes let
+ * everyone in, anonymous callers included; "self" routes are for any
+ * signed-in user (not keys). */
+enum { C_ADMIN, C_ANALYST, C_OPERATOR, C_VIEWER, C_AUDITOR, C_ADMIN_NOMFA, C_KEY, N_CALLERS };
+static const char *const ROLE_OF[N_CALLERS] = {"admin",   "analyst", "operator", "viewer",
+                                               "auditor", "admin",   NULL};
+
+typedef struct expect {
+    const char *method, *pattern;
+    const char *allow; /* N_CALLERS of y/n, or "public" */
+} expect;
+
+static const expect TABLE[] = {
+    {"GET", "/", "public"},
+    {"GET", "/healthz", "public"},
+    {"GET", "/readyz", "public"},
+    {"GET", "/openapi.json", "public"},
+    {"POST", "/api/v1/auth/token", "public"},
+    {"GET", "/metrics", "yynnynn"},
+    {"POST", "/api/v1/solve", "yyynnnn"},
+    {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
+    {"GET", "/api/v1/jobs/{id}", "yyyyyny"},
+    {"DELETE", "/api/v1/jobs/{id}", "yyynnnn"},
+    {"GET", "/api/v1/jobs/{id}/events", "yyyyyny"},
+    {"GET", "/api/v1/decisions", "yynnynn"},
+    {"GET", "/api/v1/decisions/{id}", "yynnynn"},
+    {"GET", "/api/v1/audit/verify", "yynnynn"},
+    {"POST", "/api/v1/nqba/models", "ynnnnnn"},
+    {"GET", "/api/v1/nqba/models/{id}", "yyyyyny"},
+    {"GET", "/api/v1/analytics/summary", "yynnynn"},
+    {"POST", "/api/v1/auth/mfa/enroll", "yyyyyyn"},
+    {"POST", "/api/v1/auth/mfa/confirm", "yyyyyyn"},
+};
+#define N_TABLE (sizeof TABLE / sizeof TABLE[0])
+
+static http_server g_srv;
+static char g_tok[N_CALLERS][4200];
+
+static void run_cli(const char *args, const char *stdin_text, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "printf '%%s\\n' '%s' | '%s' %s --db '%s' 2>&1", stdin_text,
+             getenv("NQ_BIN"), args, g_srv.db);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    if (pclose(p) != 0)
+        fail_msg("nqba %s: %s", args, out);
+}
+
+static void sign_in(const char *user, const char *pw, const char *totp, char *tok, size_t cap,
+                    int expect_mfa)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"%s%s%s}", user, pw,
+             totp ? ",\"totp\":\"" : "", totp ? totp : "", totp ? "\"" : "");
+    http_resp r;
+    http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n", body, &r);
+    http_expect_status(&r, 200, "sign in");
+    json_t *doc = http_json(&r);
+    snprintf(tok, cap, "%s", json_string_value(json_object_get(doc, "access_token")));
+    assert_int_equal(json_is_true(json_object_get(doc, "mfa")), expect_mfa);
+    json_decref(doc);
+    http_resp_free(&r);
+}
+
+/* The admin: sign in without a code (a token good for enrollment only),
+ * enroll, confirm with a code, sign in again with the next code. */
+static void admin_with_totp(void)
+{
+    char auth[4300], out[512];
+    run_cli("user add ada --role admin --password-stdin", "pw-admin-1", out, sizeof out);
+    sign_in("ada", "pw-admin-1", NULL, g_tok[C_ADMIN_NOMFA], sizeof g_tok[0], 0);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.4199s\r\n", g_tok[C_ADMIN_NOMFA]);
+    http_resp r;
+    http_post_json(g_srv.port, "/api/v1/auth/mfa/enroll", auth, "{}", &r);
+    http_expect_status(&r, 200, "enroll");
+    json_t *doc = http_json(&r);
+    const char *b32 = json_string_value(json_object_get(doc, "secret"));
+    const char *uri = json_string_value(json_object_get(doc, "otpauth_uri"));
+    assert_non_null(strstr(uri, "otpauth://totp/NQBA:ada?secret="));
+    uint8_t key[64];
+    size_t klen = 0;
+    assert_int_equal(nq_base32_decode(b32, strlen(b32), key, sizeof key, &klen), NQ_OK);
+    json_decref(doc);
+    http_resp_free(&r);
+    uint64_t now = (uint64_t)nq_clock_wall_s();
+    char code[NQ_TOTP_CODE_MAX], body[64];
+    assert_int_equal(nq_totp_code(key, klen, now - 30, 6, code), NQ_OK); /* the previous step */
+    snprintf(body, sizeof body, "{\"code\":\"%s\"}", code);
+    http_post_json(g_srv.port, "/api/v1/auth/mfa/confirm", auth, body, &r);
+    http_expect_status(&r, 200, "confirm");
+    http_resp_free(&r);
+    /* The same step again is a replay; the current one signs in. */
+    snprintf(body, sizeof body, "{\"username\":\"ada\",\"password\":\"pw-admin-1\",\"totp\":\"%s\"}",
+             code);
+    http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n", body, &r);
+    http_expect_status(&r, 401, "replayed code");
+    http_resp_free(&r);
+    assert_int_equal(nq_totp_code(key, klen, now, 6, code), NQ_OK);
+    sign_in("ada", "pw-admin-1", code, g_tok[C_ADMIN], sizeof g_tok[0], 1);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    http_server_start(&g_srv, NULL);
+    char out[512], args[128], pw[64];
+    for (int c = C_ANALYST; c <= C_AUDITOR; c++) {
+        snprintf(args, sizeof args, "user add u_%s --role %s --password-stdin", ROLE_OF[c],
+                 ROLE_OF[c]);
+        snprintf(pw, sizeof pw, "pw-%s-1", ROLE_OF[c]);
+        run_cli(args, pw, out, sizeof out);
+        char user[64];
+        snprintf(user, sizeof user, "u_%s", ROLE_OF[c]);
+        sign_in(user, pw, NULL, g_tok[c], sizeof g_tok[0], 0);
+    }
+    admin_with_totp();
+    run_cli("apikey add --owner matrix --scopes nqba:read", "", out, sizeof out);
+    const char *key = strstr(out, "nqba_"); /* the key's own line; the note went to stderr */
+    assert_non_null(key);
+    snprintf(g_tok[C_KEY], sizeof g_tok[0], "%.*s", (int)strcspn(key, "\n"), key);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    http_server_stop(&g_srv, 10);
+    http_server_cleanup(&g_srv);
+    return 0;
+}
+
+static int call(const char *method, const char *pattern, const char *auth_header)
+{
+    char path[256];
+    const char *id = "0123456789abcdef0123456789abcdef";
+    const char *brace = strchr(pattern, '{');
+    if (brace)
+        snprintf(path, sizeof path, "%.*s%s%s", (int)(brace - pattern), pattern, id,
+                 strchr(brace, '}') + 1);
+    else
+        snprintf(path, sizeof path, "%s", pattern);
+    int post = !strcmp(method, "POST");
+    char headers[4400];
+    snprintf(headers, sizeof headers, "%s%s", auth_header,
+             post ? "Content-Type: application/json\r\n" : "");
+    http_resp r;
+    http_do(g_srv.port, method, path, headers, post ? "{}" : NULL, post ? 2 : 0, &r);
+    int status = r.status;
+    http_resp_free(&r);
+    return status;
+}
+
+static const expect *row_for(const srv_route *rt)
+{
+    for (size_t i = 0; i < N_TABLE; i++)
+        if (!strcmp(TABLE[i].method, rt->method) && !strcmp(TABLE[i].pattern, rt->pattern))
+            return &TABLE[i];
+    return NULL;
+}
+
+static void test_matrix(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const srv_route *routes = srv_routes(&n);
+    assert_int_equal(n, N_TABLE); /* and every row is a served route */
+    char auth[4300];
+    /* An expired token signed with the server's own key, and a valid one
+     * with a byte of its signature changed. */
+    char path[600], spec[2048] = "", expired[4200], tampered[4200];
+    snprintf(path, sizeof path, "%s/nqba.secrets", g_srv.dir);
+    size_t len = 0;
+    char *secrets = http_slurp(path, &len);
+    assert_non_null(secrets);
+    const char *line = strstr(secrets, "jwt_keys = ");
+    assert_non_null(line);
+    snprintf(spec, sizeof spec, "%.*s", (int)strcspn(line + 11, "\n"), line + 11);
+    free(secrets);
+    nq_jwt_keyring ring;
+    nq_err err;
+    nq_jwt_keyring_init(&ring);
+    assert_int_equal(nq_jwt_keyring_parse(&ring, spec, &err), NQ_OK);
+    nq_jwt_claims c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "ada");
+    snprintf(c.role, sizeof c.role, "admin");
+    snprintf(c.iss, sizeof c.iss, "nqba");
+    snprintf(c.aud, sizeof c.aud, "nqba-api");
+    c.iat = (int64_t)nq_clock_wall_s() - 7200;
+    c.exp = c.iat + 900;
+    c.mfa = 1;
+    assert_int_equal(nq_jwt_sign(&ring, &c, expired, sizeof expired, &err), NQ_OK);
+    nq_jwt_keyring_wipe(&ring);
+    snprintf(tampered, sizeof tampered, "%s", g_tok[C_ADMIN]);
+    char *sig = strrchr(tampered, '.') + 1;
+    sig[3] = sig[3] == 'A' ? 'B' : 'A';
+
+    for (size_t i = 0; i < n; i++) {
+        const srv_route *rt = &routes[i];
+        const expect *e = row_for(rt);
+        if (!e)
+            fail_msg("route %s %s has no row in the authorization table", rt->method,
+                     rt->pattern);
+        int public = !strcmp(e->allow, "public");
+        assert_int_equal(public, rt->access == SRV_PUBLIC);
+        if (!public)
+            assert_int_equal(strlen(e->allow), N_CALLERS);
+        for (int k = 0; k < N_CALLERS; k++) {
+            snprintf(auth, sizeof auth, "Authorization: Bearer %.4199s\r\n", g_tok[k]);
+            int st = call(rt->method, rt->pattern, auth);
+            int want = public || e->allow[k] == 'y';
+            if ((st != 403 && st != 401) != want)
+                fail_msg("%s %s as caller %d (%s): status %d, expected %s", rt->method,
+                         rt->pattern, k, ROLE_OF[k] ? ROLE_OF[k] : "nqba:read key", st,
+                         want ? "allowed" : "403");
+            if (!want && st != 403)
+                fail_msg("%s %s as caller %d: %d, expected 403", rt->method, rt->pattern, k, st);
+        }
+        const char *bad[] = {"Authorization: Basic x\r\n", "Authorization: Bearer \r\n", NULL};
+        char exp_h[4300], tam_h[4300];
+        snprintf(exp_h, sizeof exp_h, "Authorization: Bearer %.4199s\r\n", expired);
+        snprintf(tam_h, sizeof tam_h, "Authorization: Bearer %.4199s\r\n", tampered);
+        const char *invalid[] = {exp_h, tam_h, NULL};
+        for (int b = 0; bad[b]; b++) {
+            int st = call(rt->method, rt->pattern, bad[b]);
+            if (public ? (st == 401 || st == 403) : st != 401)
+                fail_msg("%s %s without credentials: %d", rt->method, rt->pattern, st);
+        }
+        for (int b = 0; invalid[b]; b++) {
+            int st = call(rt->method, rt->pattern, invalid[b]);
+            if (public ? (st == 401 || st == 403) : st != 401)
+                fail_msg("%s %s with an %s token: %d", rt->method, rt->pattern,
+                         b ? "tampered" : "expired", st);
+        }
+    }
+}
+
+/* Five wrong passwords lock the account; the lock answers 429 with
+ * Retry-After, even for the right password, and is audited. */
+static void test_lockout(void **state)
+{
+    (void)state;
+    char out[256];
+    run_cli("user add lock_me --role viewer --password-stdin", "right-pass-1", out, sizeof out);
+    http_resp r;
+    for (int i = 0; i < 5; i++) {
+        http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n",
+                       "{\"username\":\"lock_me\",\"password\":\"wrong\"}", &r);
+        http_expect_status(&r, 401, "wrong password");
+        http_resp_free(&r);
+    }
+    http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n",
+                   "{\"username\":\"lock_me\",\"password\":\"right-pass-1\"}", &r);
+    http_expect_status(&r, 429, "locked");
+    char after[16];
+    assert_non_null(http_header(&r, "Retry-After", after, sizeof after));
+    assert_true(atoi(after) >= 1);
+    http_resp_free(&r);
+    /* An unknown user is answered like a wrong password. */
+    http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n",
+                   "{\"username\":\"nobody\",\"password\":\"x\"}", &r);
+    http_expect_status(&r, 401, "unknown user");
+    assert_non_null(strstr(r.body, "invalid username, password or code"));
+    http_resp_free(&r);
+    http_get(g_srv.port, "/api/v1/audit/verify", &r);
+    http_expect_status(&r, 200, "verify");
+    assert_non_null(strstr(r.body, "\"ok\":true"));
+    http_resp_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matrix),
+        cmocka_unit_test(test_lockout),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
