@@ -153,6 +153,19 @@ int nq_store_apikey_add(nq_store *s, const char *prefix, const char *key_hash, c
 /* A key by its prefix, or NQ_ENOTFOUND. */
 int nq_store_apikey_get(nq_store *s, const char *prefix, nq_apikey_rec *out, nq_err *err);
 
+/* Refresh tokens: stored by hash, in families that rotate. */
+int nq_store_refresh_add(nq_store *s, const char *id, const char *family, int64_t user_id,
+                         const char *token_hash, int mfa, double now, double expires_at,
+                         nq_err *err);
+/* Use a refresh token once, at time now: NQ_OK with the user's name and
+ * mfa flag and the family when it is live; NQ_ENOTFOUND when unknown or
+ * expired; NQ_EINVAL when it was used or revoked before (a stolen token
+ * replayed: the whole family is revoked, in the same transaction). */
+int nq_store_refresh_use(nq_store *s, const char *token_hash, double now, char username[65],
+                         int *mfa, char family[40], nq_err *err);
+/* Revoke a family (logout); NQ_ENOTFOUND when the token is unknown. */
+int nq_store_refresh_revoke(nq_store *s, const char *token_hash, double now, nq_err *err);
+
 /* Every (role, unit, action) of the permissions table, in no set order;
  * fn returning nonzero stops. */
 typedef int (*nq_store_perm_fn)(void *user, const char *role, const char *unit,

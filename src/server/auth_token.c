@@ -22,6 +22,7 @@
 #include "nqba/fieldcrypt.h"
 #include "nqba/jwt.h"
 #include "nqba/password.h"
+#include "nqba/sha256.h"
 #include "nqba/totp.h"
 #include "srv.h"
 
@@ -31,6 +32,7 @@
 #define ACCESS_TTL_S 900
 #define LOCK_AFTER 5
 #define LOCK_MAX_S 900.0
+#define REFRESH_TTL_S (14 * 86400.0)
 
 int srv_auth_token(srv_app *a, const char *token, srv_principal *p)
 {
@@ -39,8 +41,13 @@ int srv_auth_token(srv_app *a, const char *token, srv_principal *p)
     nq_err err;
     if (nq_jwt_verify(&a->jwt, token, &x, (int64_t)nq_clock_wall_s(), &c, &err))
         return -1;
-    p->kind = SRV_PRINCIPAL_USER;
     snprintf(p->sub, sizeof p->sub, "%s", c.sub);
+    if (!c.role[0]) { /* a client's token (oauth.c): its key's scopes */
+        p->kind = SRV_PRINCIPAL_KEY;
+        snprintf(p->scopes, sizeof p->scopes, "%s", c.scope);
+        return 0;
+    }
+    p->kind = SRV_PRINCIPAL_USER;
     snprintf(p->role, sizeof p->role, "%s", c.role);
     p->mfa = c.mfa;
     return 0;
@@ -93,7 +100,44 @@ static int totp_key(srv_app *a, const nq_user_rec *u, uint8_t *key, size_t *klen
     return rc ? -1 : 0;
 }
 
-static void issue(srv_app *a, http_req *req, http_res *res, const nq_user_rec *u, int mfa)
+static void hex_random(char *out, size_t bytes)
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, bytes);
+    sodium_bin2hex(out, bytes * 2 + 1, raw, bytes);
+}
+
+static void token_hash(const char *token, char out[65])
+{
+    uint8_t d[NQ_SHA256_LEN];
+    nq_sha256(token, strlen(token), d);
+    nq_sha256_hex(d, out);
+}
+
+/* A new refresh token of family (NULL: a new family), stored by hash. */
+static int new_refresh(srv_app *a, const nq_user_rec *u, int mfa, const char *family,
+                       char token[64])
+{
+    unsigned char raw[32];
+    char b64[48], id[33], fam[33], hash[65];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    snprintf(token, 64, "nqr_%s", b64);
+    hex_random(id, 16);
+    if (family)
+        snprintf(fam, sizeof fam, "%s", family);
+    else
+        hex_random(fam, 16);
+    token_hash(token, hash);
+    double now = nq_clock_wall_s();
+    nq_err err;
+    return nq_store_refresh_add(a->store, id, fam, u->id, hash, mfa, now, now + REFRESH_TTL_S,
+                                &err);
+}
+
+static void issue(srv_app *a, http_req *req, http_res *res, const nq_user_rec *u, int mfa,
+                  const char *family)
 {
     int64_t now = (int64_t)nq_clock_wall_s();
     nq_jwt_claims c;
@@ -105,14 +149,20 @@ static void issue(srv_app *a, http_req *req, http_res *res, const nq_user_rec *u
     c.iat = now;
     c.exp = now + ACCESS_TTL_S;
     c.mfa = mfa;
-    char token[NQ_JWT_TOKEN_MAX + 1];
+    char token[NQ_JWT_TOKEN_MAX + 1], refresh[64];
     nq_err err;
     if (nq_jwt_sign(&a->jwt, &c, token, sizeof token, &err)) {
         srv_problem(res, req, 500, "internal", "cannot sign a token", NULL);
         return;
     }
-    json_t *out = json_pack("{s:s, s:s, s:i, s:b}", "access_token", token, "token_type", "Bearer",
-                            "expires_in", ACCESS_TTL_S, "mfa", mfa);
+    if (new_refresh(a, u, mfa, family, refresh)) {
+        srv_problem(res, req, 503, "unavailable", "cannot store the refresh token", NULL);
+        return;
+    }
+    json_t *out = json_pack("{s:s, s:s, s:i, s:b, s:s}", "access_token", token, "token_type",
+                            "Bearer", "expires_in", ACCESS_TTL_S, "mfa", mfa, "refresh_token",
+                            refresh);
+    sodium_memzero(refresh, sizeof refresh);
     http_res_json(res, 200, out);
     http_res_header(res, "Cache-Control", "no-store");
     json_decref(out);
@@ -177,9 +227,74 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
                 nq_store_user_set_totp(a->store, u.id, u.totp_secret, 1, step, &err);
             nq_store_user_set_login(a->store, u.id, 0, 0, &err);
             audit(a, user, "login", user, u.totp_confirmed ? "{\"mfa\":true}" : "{\"mfa\":false}");
-            issue(a, req, res, &u, u.totp_confirmed);
+            issue(a, req, res, &u, u.totp_confirmed, NULL);
         }
         sodium_memzero(key, sizeof key);
+    }
+    json_decref(doc);
+}
+
+/* {"refresh_token": "..."} of the refresh and logout routes. */
+static int refresh_arg(srv_app *a, http_req *req, http_res *res, json_t **doc, const char **tok)
+{
+    static const char *const keys[] = {"refresh_token", NULL};
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_json_parse(req->body, req->body_len, "request body", &a->json, doc, &err)) {
+        srv_problem_err(res, req, &err, 1);
+        return -1;
+    }
+    int rc = json_is_object(*doc) ? nq_json_check_keys(*doc, "", keys, &err)
+                                  : nq_err_set(&err, NQ_EINVAL, "", "expected an object");
+    if (!rc)
+        rc = nq_json_get_string(*doc, "", "refresh_token", 1, 128, tok, &err);
+    if (rc) {
+        srv_problem_err(res, req, &err, 0);
+        return -1;
+    }
+    return srv_no_store(a, req, res) ? -1 : 0;
+}
+
+void srv_h_auth_refresh(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    json_t *doc = NULL;
+    const char *tok = NULL;
+    if (refresh_arg(a, req, res, &doc, &tok) == 0) {
+        char hash[65], user[65], family[40];
+        int mfa = 0;
+        nq_err err;
+        nq_user_rec u;
+        token_hash(tok, hash);
+        int rc = nq_store_refresh_use(a->store, hash, nq_clock_wall_s(), user, &mfa, family, &err);
+        if (!rc)
+            rc = nq_store_user_get(a->store, user, &u, &err);
+        if (rc == NQ_EUNAVAIL)
+            srv_problem(res, req, 503, "unavailable", "the store is unavailable", NULL);
+        else if (rc || u.disabled)
+            srv_problem(res, req, 401, "unauthorized", "invalid refresh token", NULL);
+        else
+            issue(a, req, res, &u, mfa, family);
+    }
+    json_decref(doc);
+}
+
+void srv_h_auth_logout(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    json_t *doc = NULL;
+    const char *tok = NULL;
+    if (refresh_arg(a, req, res, &doc, &tok) == 0) {
+        char hash[65];
+        nq_err err;
+        token_hash(tok, hash);
+        int rc = nq_store_refresh_revoke(a->store, hash, nq_clock_wall_s(), &err);
+        if (rc == NQ_ENOTFOUND)
+            srv_problem(res, req, 401, "unauthorized", "invalid refresh token", NULL);
+        else if (rc)
+            srv_problem(res, req, 503, "unavailable", "the store is unavailable", NULL);
+        else
+            http_res_static(res, 200, "application/json", "{\"revoked\":true}");
     }
     json_decref(doc);
 }

@@ -33,6 +33,9 @@ static const srv_route ROUTES[] = {
     GUARD("GET", "/api/v1/nqba/models/{id}", srv_h_model_get, NQBA, READ),
     GUARD("GET", "/api/v1/analytics/summary", srv_h_analytics, SYSTEM, READ),
     PUBLIC("POST", "/api/v1/auth/token", srv_h_auth_token),
+    PUBLIC("POST", "/api/v1/auth/refresh", srv_h_auth_refresh),
+    PUBLIC("POST", "/api/v1/auth/logout", srv_h_auth_logout),
+    PUBLIC("POST", "/oauth/token", srv_h_oauth_token),
     SELF("POST", "/api/v1/auth/mfa/enroll", srv_h_mfa_enroll),
     SELF("POST", "/api/v1/auth/mfa/confirm", srv_h_mfa_confirm),
 };

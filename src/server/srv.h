@@ -207,6 +207,9 @@ int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *rou
 /* An access token into p (0), or -1 when it does not verify. */
 int srv_auth_token(srv_app *a, const char *token, srv_principal *p);
 void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_auth_refresh(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_auth_logout(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_oauth_token(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_enroll(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id);
 

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "http_client.h"
 #include "nqba/clock.h"
 #include "nqba/jwt.h"
@@ -43,6 +45,9 @@ static const expect TABLE[] = {
     {"GET", "/readyz", "public"},
     {"GET", "/openapi.json", "public"},
     {"POST", "/api/v1/auth/token", "public"},
+    {"POST", "/api/v1/auth/refresh", "public"},
+    {"POST", "/api/v1/auth/logout", "public"},
+    {"POST", "/oauth/token", "public"},
     {"GET", "/metrics", "yynnynn"},
     {"POST", "/api/v1/solve", "yyynnnn"},
     {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
@@ -76,6 +81,8 @@ static void run_cli(const char *args, const char *stdin_text, char *out, size_t 
         fail_msg("nqba %s: %s", args, out);
 }
 
+static char g_refresh[128]; /* the viewer's first refresh token */
+
 static void sign_in(const char *user, const char *pw, const char *totp, char *tok, size_t cap,
                     int expect_mfa)
 {
@@ -88,6 +95,9 @@ static void sign_in(const char *user, const char *pw, const char *totp, char *to
     json_t *doc = http_json(&r);
     snprintf(tok, cap, "%s", json_string_value(json_object_get(doc, "access_token")));
     assert_int_equal(json_is_true(json_object_get(doc, "mfa")), expect_mfa);
+    if (!strcmp(user, "u_viewer"))
+        snprintf(g_refresh, sizeof g_refresh, "%s",
+                 json_string_value(json_object_get(doc, "refresh_token")));
     json_decref(doc);
     http_resp_free(&r);
 }
@@ -298,11 +308,115 @@ static void test_lockout(void **state)
     http_resp_free(&r);
 }
 
+static int post_refresh(const char *route, const char *token, char *next, size_t cap)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"refresh_token\":\"%s\"}", token);
+    http_resp r;
+    http_post_json(g_srv.port, route, "Authorization: Basic x\r\n", body, &r);
+    int st = r.status;
+    if (st == 200 && next) {
+        json_t *doc = http_json(&r);
+        snprintf(next, cap, "%s", json_string_value(json_object_get(doc, "refresh_token")));
+        json_decref(doc);
+    }
+    http_resp_free(&r);
+    return st;
+}
+
+/* Refresh tokens rotate; one used twice revokes its family (the copy a
+ * thief kept and the user's newer one alike); logout revokes too. */
+static void test_refresh_rotation(void **state)
+{
+    (void)state;
+    char t1[128], t2[128], t3[128];
+    assert_true(g_refresh[0]);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", g_refresh, t1, sizeof t1), 200);
+    assert_string_not_equal(t1, g_refresh);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", t1, t2, sizeof t2), 200);
+    /* t1 again: reuse. The family is revoked: t2 no longer works either. */
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", t1, NULL, 0), 401);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", t2, NULL, 0), 401);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", "nqr_made_up", NULL, 0), 401);
+    /* A fresh sign-in, then logout: its refresh token is dead. */
+    char access[4200];
+    sign_in("u_viewer", "pw-viewer-1", NULL, access, sizeof access, 0);
+    snprintf(t3, sizeof t3, "%s", g_refresh);
+    assert_int_equal(post_refresh("/api/v1/auth/logout", t3, NULL, 0), 200);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", t3, NULL, 0), 401);
+    http_resp r;
+    http_get(g_srv.port, "/api/v1/audit/verify", &r);
+    assert_non_null(strstr(r.body, "\"ok\":true"));
+    http_resp_free(&r);
+}
+
+static int oauth(const char *headers, const char *body, char *token, size_t cap, char *err,
+                 size_t ecap)
+{
+    char h[512];
+    snprintf(h, sizeof h, "Content-Type: application/x-www-form-urlencoded\r\n%s",
+             headers ? headers : "Authorization: Bearer-none\r\n");
+    http_resp r;
+    http_do(g_srv.port, "POST", "/oauth/token", h, body, strlen(body), &r);
+    int st = r.status;
+    json_t *doc = http_json(&r);
+    if (token && st == 200)
+        snprintf(token, cap, "%s", json_string_value(json_object_get(doc, "access_token")));
+    if (err && st != 200)
+        snprintf(err, ecap, "%s", json_string_value(json_object_get(doc, "error")));
+    json_decref(doc);
+    http_resp_free(&r);
+    return st;
+}
+
+/* OAuth 2.0 client credentials: the nqba:read key as a client, by Basic and
+ * by form; RFC 6749 errors; the token can do what the key's scopes say. */
+static void test_oauth_client_credentials(void **state)
+{
+    (void)state;
+    const char *key = g_tok[C_KEY];
+    char prefix[9], body[512], basic[512], b64[400], token[4200], err[64];
+    memcpy(prefix, key + 5, 8);
+    prefix[8] = '\0';
+    snprintf(body, sizeof body, "grant_type=client_credentials&client_id=%s&client_secret=%.64s",
+             prefix, key);
+    assert_int_equal(oauth(NULL, body, token, sizeof token, NULL, 0), 200);
+    char plain[200];
+    snprintf(plain, sizeof plain, "%s:%.64s", prefix, key);
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)plain, strlen(plain),
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(basic, sizeof basic, "Authorization: Basic %s\r\n", b64);
+    assert_int_equal(oauth(basic, "grant_type=client_credentials", token, sizeof token, NULL, 0),
+                     200);
+    char auth[4300];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.4199s\r\n", token);
+    assert_int_not_equal(call("GET", "/api/v1/nqba/models/{id}", auth), 403);
+    assert_int_equal(call("POST", "/api/v1/nqba/decision-engine", auth), 403);
+    /* Errors, as RFC 6749 5.2 spells them. */
+    snprintf(body, sizeof body, "grant_type=client_credentials&client_id=%s&client_secret=%.64sX",
+             prefix, key);
+    assert_int_equal(oauth(NULL, body, NULL, 0, err, sizeof err), 401);
+    assert_string_equal(err, "invalid_client");
+    assert_int_equal(oauth(NULL, "client_id=x", NULL, 0, err, sizeof err), 400);
+    assert_string_equal(err, "invalid_request");
+    assert_int_equal(oauth(basic, "grant_type=password", NULL, 0, err, sizeof err), 400);
+    assert_string_equal(err, "unsupported_grant_type");
+    assert_int_equal(oauth(basic, "grant_type=client_credentials&grant_type=client_credentials",
+                           NULL, 0, err, sizeof err),
+                     400);
+    assert_int_equal(oauth(basic, "grant_type=client_credentials&scope=system%3Amanage", NULL, 0,
+                           err, sizeof err),
+                     400);
+    assert_string_equal(err, "invalid_scope");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matrix),
         cmocka_unit_test(test_lockout),
+        cmocka_unit_test(test_refresh_rotation),
+        cmocka_unit_test(test_oauth_client_credentials),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
