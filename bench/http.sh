@@ -45,6 +45,7 @@ trap cleanup EXIT
 # every scope, made the way an operator makes one.
 api_key=$("$bin" apikey add --owner bench --db "$tmp/nqba.db" 2>/dev/null)
 "$bin" serve --listen 127.0.0.1:0 --port-file "$tmp/port" --access-log "$tmp/access.log" --db "$tmp/nqba.db" \
+    --rate-limit-ip 0 --rate-limit-principal 0 \
     >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
@@ -204,7 +205,7 @@ wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 { print $2 }' | sed 's|.*/||
     echo
     echo "Command: \`scripts/bench.sh ../shared http\` (\`bench/http.sh\`: wrk $wrk_version, 2 threads, ${duration%s} s per run, \`--latency\`; then \`$hold\`), nqba $version, $(date +%F)."
     echo "Machine: ${model:-unknown CPU}, $(nproc) online cores, Linux $(uname -r). wrk and the server share these cores, so the server works with what wrk leaves it."
-    echo "Server: \`$bin serve --listen 127.0.0.1:0 --access-log FILE --db DIR/nqba.db\` (Release build), defaults otherwise (2 HTTP threads, one job worker per core, result cache of 1,000; every job stored in SQLite before it is answered). Open files: soft limit raised to $nofile.${nofile_note:+ $nofile_note}"
+    echo "Server: \`$bin serve --listen 127.0.0.1:0 --access-log FILE --db DIR/nqba.db --rate-limit-ip 0 --rate-limit-principal 0\` (Release build; every load comes from one address and one API key, which the default limits would stop), defaults otherwise (2 HTTP threads, one job worker per core, result cache of 1,000; every job stored in SQLite before it is answered). Open files: soft limit raised to $nofile.${nofile_note:+ $nofile_note}"
     echo
     echo "The decision is a 50-item knapsack ($decision_bytes bytes, 50 binaries, one constraint) solved by \`milp\`, proven optimal in well under a millisecond. Uncached: a wrk script gives every request its own \`seed\`, so every request is a new job; cached: the same body every time, answered from the result cache. CPU per request: the server's user + system time over the run divided by the requests completed. wrk counts only 4xx and 5xx as non-2xx, and counts a 202 (a job that outlived the 100 ms sync budget: accepted, its result fetched later from \`/api/v1/jobs\`) in req/s like an answer; the last column, from the server's \`http_requests_total\`, tells them apart. 429 is the job queue (1,024 jobs) pushing back."
     echo

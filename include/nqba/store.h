@@ -166,6 +166,15 @@ int nq_store_refresh_use(nq_store *s, const char *token_hash, double now, char u
 /* Revoke a family (logout); NQ_ENOTFOUND when the token is unknown. */
 int nq_store_refresh_revoke(nq_store *s, const char *token_hash, double now, nq_err *err);
 
+/* Revoke an API key by prefix (audited "apikey.revoke" by actor);
+ * NQ_ENOTFOUND when unknown or already revoked. */
+int nq_store_apikey_revoke(nq_store *s, const char *prefix, const char *actor, nq_err *err);
+/* Replace a role's permissions with n (unit, action) pairs, audited
+ * "permission.change" by actor with the new set as detail; an unknown role
+ * is NQ_ENOTFOUND. */
+int nq_store_role_set(nq_store *s, const char *role, const char *const *units,
+                      const char *const *actions, int n, const char *actor, nq_err *err);
+
 /* Every (role, unit, action) of the permissions table, in no set order;
  * fn returning nonzero stops. */
 typedef int (*nq_store_perm_fn)(void *user, const char *role, const char *unit,

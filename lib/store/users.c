@@ -15,6 +15,11 @@ static const char SQL_GET[] =
     "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
     "disabled, failed_logins, locked_until FROM users WHERE username = $1";
 static const char SQL_PERMS[] = "SELECT role, unit, action FROM permissions";
+static const char SQL_KEY_REVOKE[] =
+    "UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL";
+static const char SQL_ROLE_EXISTS[] = "SELECT count(*) FROM roles WHERE name = $1";
+static const char SQL_PERM_CLEAR[] = "DELETE FROM permissions WHERE role = $1";
+static const char SQL_PERM_ADD[] = "INSERT INTO permissions (role, unit, action) VALUES ($1, $2, $3)";
 static const char SQL_SET_LOGIN[] =
     "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1";
 static const char SQL_SET_TOTP[] =
@@ -205,4 +210,55 @@ int nq_store_user_set_totp(nq_store *s, int64_t id, const char *secret, int conf
     const char *p[4] = {ids, secret && secret[0] ? secret : NULL, confirmed ? "1" : "0",
                         last_step >= 0 ? step : NULL};
     return nq__exec1(s, SQL_SET_TOTP, 4, p, NULL, NULL, NULL, err);
+}
+
+int nq_store_apikey_revoke(nq_store *s, const char *prefix, const char *actor, nq_err *err)
+{
+    char at[32];
+    snprintf(at, sizeof at, "%.6f", nq_clock_wall_s());
+    const char *p[2] = {prefix, at};
+    int64_t changed = 0;
+    nq__db *db;
+    int rc = nq__tx_begin(s, &db, err);
+    if (rc)
+        return rc;
+    rc = s->drv->exec(db, SQL_KEY_REVOKE, 2, p, NULL, NULL, &changed, err);
+    if (!rc && changed == 0)
+        rc = nq_err_set(err, NQ_ENOTFOUND, "prefix", "no live key with that prefix");
+    nq_audit_entry e = {actor ? actor : "system", "apikey.revoke", prefix, NULL, NULL, NULL, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    return nq__tx_end(s, db, rc, err);
+}
+
+int nq_store_role_set(nq_store *s, const char *role, const char *const *units,
+                      const char *const *actions, int n, const char *actor, nq_err *err)
+{
+    nq__db *db;
+    int64_t exists = 0;
+    int rc = nq__tx_begin(s, &db, err);
+    if (rc)
+        return rc;
+    const char *r[1] = {role};
+    rc = s->drv->exec(db, SQL_ROLE_EXISTS, 1, r, read_id, &exists, NULL, err);
+    if (!rc && !exists)
+        rc = nq_err_set(err, NQ_ENOTFOUND, "role", "no role named '%s'", role);
+    if (!rc)
+        rc = s->drv->exec(db, SQL_PERM_CLEAR, 1, r, NULL, NULL, NULL, err);
+    char detail[1024];
+    size_t k = (size_t)snprintf(detail, sizeof detail, "{\"permissions\":[");
+    for (int i = 0; i < n && !rc; i++) {
+        const char *p[3] = {role, units[i], actions[i]};
+        rc = s->drv->exec(db, SQL_PERM_ADD, 3, p, NULL, NULL, NULL, err);
+        if (k < sizeof detail)
+            k += (size_t)snprintf(detail + k, sizeof detail - k, "%s\"%s:%s\"", i ? "," : "",
+                                  units[i], actions[i]);
+    }
+    if (k < sizeof detail)
+        snprintf(detail + k, sizeof detail - k, "]}");
+    nq_audit_entry e = {actor ? actor : "system", "permission.change", role, NULL, NULL,
+                        k < sizeof detail - 2 ? detail : NULL, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    return nq__tx_end(s, db, rc, err);
 }

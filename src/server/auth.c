@@ -10,6 +10,7 @@
  * Missing or bad credentials are 401 with WWW-Authenticate; a principal
  * that may not is 403. Nothing says which part of a credential was wrong
  * beyond "invalid", so a guesser learns nothing. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "nqba/clock.h"
 #include "nqba/fieldcrypt.h"
 #include "nqba/password.h"
+#include "nqba/ratelimit.h"
 #include "srv.h"
 
 static int load_permission(void *user, const char *role, const char *unit, const char *action)
@@ -42,6 +44,17 @@ int srv_auth_init(srv_app *a, nq_err *err)
         nq_err_set(err, rc, "--field-keys", "%s", "expected kid:base64url-key,... (32 bytes each)");
     if (!rc)
         rc = nq_pw_hasher_new(NULL, &a->hasher, err);
+    nq_ratelimit_opts ro = {0, 0, 0, NULL, NULL};
+    if (!rc && a->cfg.rate_ip > 0) {
+        ro.rate = a->cfg.rate_ip;
+        ro.burst = 2.0 * a->cfg.rate_ip;
+        rc = nq_ratelimit_new(&ro, &a->rl_ip, err);
+    }
+    if (!rc && a->cfg.rate_principal > 0) {
+        ro.rate = a->cfg.rate_principal;
+        ro.burst = 2.0 * a->cfg.rate_principal;
+        rc = nq_ratelimit_new(&ro, &a->rl_principal, err);
+    }
     nq_rbac_init(&a->rbac);
     if (!rc && a->store)
         rc = nq_store_permissions(a->store, load_permission, &a->rbac, err);
@@ -56,6 +69,39 @@ void srv_auth_free(srv_app *a)
     a->fields = NULL;
     nq_pw_hasher_free(a->hasher);
     a->hasher = NULL;
+    nq_ratelimit_free(a->rl_ip);
+    nq_ratelimit_free(a->rl_principal);
+    a->rl_ip = a->rl_principal = NULL;
+}
+
+static int limited(http_req *req, http_res *res, double retry_after, const char *who)
+{
+    char after[24], detail[96];
+    snprintf(after, sizeof after, "%.0f", ceil(retry_after));
+    snprintf(detail, sizeof detail, "too many requests from this %s; slow down", who);
+    srv_problem(res, req, 429, "rate-limited", detail, NULL);
+    http_res_header(res, "Retry-After", nq_arena_strdup(req->arena, after));
+    return -1;
+}
+
+int srv_rate_check(srv_app *a, http_req *req, http_res *res, const srv_route *route,
+                   const srv_principal *p)
+{
+    if (!strcmp(route->pattern, "/healthz") || !strcmp(route->pattern, "/readyz"))
+        return 0;
+    double now = nq_clock_s(), wait = 0;
+    char key[160];
+    if (a->rl_ip && !p) {
+        snprintf(key, sizeof key, "ip:%.64s", req->remote);
+        if (nq_ratelimit_take(a->rl_ip, key, now, 1.0, &wait) == 0)
+            return limited(req, res, wait, "address");
+    }
+    if (a->rl_principal && p && p->kind != SRV_PRINCIPAL_NONE) {
+        snprintf(key, sizeof key, "p:%.140s", p->sub);
+        if (nq_ratelimit_take(a->rl_principal, key, now, 1.0, &wait) == 0)
+            return limited(req, res, wait, "principal");
+    }
+    return 0;
 }
 
 /* ---- scopes ---- */

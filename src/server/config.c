@@ -54,6 +54,10 @@ static const opt_def OPTS[] = {
     {"db", K_PATH, OFF(db), 0, 0, "URL",
      "store: a SQLite file, or postgresql://user@host:port/db"},
     {"db-pool", K_INT, OFF(db_pool), 0, 64, "N", "store connections (0: 4)"},
+    {"rate-limit-ip", K_INT, OFF(rate_ip), 0, 1000000, "N",
+     "requests per second per client address (bursts of 2N); 0: no limit"},
+    {"rate-limit-principal", K_INT, OFF(rate_principal), 0, 1000000, "N",
+     "requests per second per user or API key (bursts of 2N); 0: no limit"},
     {"production", K_INT, OFF(production), 0, 1, "0|1",
      "1: every key must be given; nothing is generated"},
     {"jwt-keys", K_PATH, OFF(jwt_keys), 0, 0, "KID:KEY,...",
@@ -88,6 +92,8 @@ void srv_config_default(srv_config *c)
     c->drain = 10;
     strcpy(c->access_log, "-");
     strcpy(c->db, NQ_STORE_DEFAULT_PATH);
+    c->rate_ip = 200;
+    c->rate_principal = 100;
 }
 
 static const opt_def *find_opt(const char *name, size_t len)

@@ -29,6 +29,8 @@ static const problem_kind KINDS[] = {
     {415, "unsupported-media-type", "Unsupported media type"},
     {422, "invalid-field", "Invalid field"},
     {429, "queue-full", "Queue full"},
+    {429, "rate-limited", "Too many requests"},
+    {429, "locked", "Account locked"},
     {500, "internal", "Internal error"},
     {503, "unavailable", "Service unavailable"},
 };

@@ -43,7 +43,9 @@ static void dispatch(void *cls, http_req *req, http_res *res)
         http_res_header(res, "Allow", nq_arena_strdup(req->arena, m.allow));
     } else {
         srv_principal who;
-        if (srv_authorize(a, req, res, m.route, &who) == 0)
+        if (srv_rate_check(a, req, res, m.route, NULL) == 0 &&
+            srv_authorize(a, req, res, m.route, &who) == 0 &&
+            srv_rate_check(a, req, res, m.route, &who) == 0)
             m.route->handler(a, req, res, m.id);
     }
 }

@@ -37,6 +37,8 @@ typedef struct srv_config {
     int db_pool;           /* store connections (0 = the backend's default) */
     char redis[SRV_PATH_MAX]; /* redis:// URL of the shared cache, "" = none */
     int production;                  /* keys must be given; none is ever generated */
+    int rate_ip;                     /* requests per second per client address, 0 = off */
+    int rate_principal;              /* requests per second per user or key, 0 = off */
     char jwt_keys[SRV_PATH_MAX];     /* "kid:base64url,..." (first signs) */
     char api_key_pepper[SRV_PATH_MAX]; /* base64url of 32 bytes */
     char field_keys[SRV_PATH_MAX];   /* "kid:base64url,..." (first encrypts) */

@@ -63,6 +63,7 @@ struct srv_app {
     nq_jwt_keyring jwt;
     struct nq_field_ring *fields; /* encryption of sensitive stored fields */
     struct nq_pw_hasher *hasher;  /* argon2id, bounded concurrency */
+    struct nq_ratelimit *rl_ip, *rl_principal; /* NULL when off */
     int validate_only;
     int workers;         /* resolved: cfg.workers or the online cores */
     nq_json_limits json; /* request body limits */
@@ -204,6 +205,11 @@ void srv_auth_free(srv_app *a);
  * principal); else the 401/403 is answered and -1 returned. */
 int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *route,
                   srv_principal *p);
+/* Token buckets per client address and per principal: 0 to go on, or -1
+ * after answering 429 with Retry-After. The health checks are not
+ * limited (load balancers poll them). */
+int srv_rate_check(srv_app *a, http_req *req, http_res *res, const srv_route *route,
+                   const srv_principal *p);
 /* An access token into p (0), or -1 when it does not verify. */
 int srv_auth_token(srv_app *a, const char *token, srv_principal *p);
 void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id);

@@ -188,12 +188,23 @@ static inline void http_server_argv(http_server *s, const char *const *extra, ch
     argv[n++] = port_file;
     argv[n++] = log_opt;
     argv[n++] = s->access_log;
-    int names_db = 0;
-    for (const char *const *e = extra; e && *e; e++)
+    int names_db = 0, names_rate = 0;
+    for (const char *const *e = extra; e && *e; e++) {
         names_db |= strcmp(*e, "--db") == 0 || strncmp(*e, "--db=", 5) == 0;
+        names_rate |= strncmp(*e, "--rate-limit", 12) == 0;
+    }
     if (!names_db) {
         argv[n++] = db_opt;
         argv[n++] = s->db;
+    }
+    /* Tests send bursts from one address; the limits have a test of their
+     * own (test_auth_matrix.c), which sets them. */
+    static char rl_ip[] = "--rate-limit-ip", rl_p[] = "--rate-limit-principal", zero[] = "0";
+    if (!names_rate) {
+        argv[n++] = rl_ip;
+        argv[n++] = zero;
+        argv[n++] = rl_p;
+        argv[n++] = zero;
     }
     for (; extra && *extra; extra++) {
         assert_true(n < HTTP_MAX_ARGS);

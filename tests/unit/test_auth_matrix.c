@@ -410,6 +410,52 @@ static void test_oauth_client_credentials(void **state)
     assert_string_equal(err, "invalid_scope");
 }
 
+/* Token buckets: per address before authentication, per principal after;
+ * 429 with Retry-After; the health checks are never limited. */
+static void test_rate_limits(void **state)
+{
+    (void)state;
+    http_server s;
+    const char *opts[] = {"--rate-limit-ip", "3", "--rate-limit-principal", "1000", NULL};
+    http_server_start(&s, opts);
+    int limited = 0, ok = 0;
+    http_resp r;
+    for (int i = 0; i < 12; i++) { /* a burst of 2 x 3 fits, then the bucket is dry */
+        http_get(s.port, "/api/v1/nqba/models/none", &r);
+        if (r.status == 429) {
+            char after[16];
+            assert_non_null(http_header(&r, "Retry-After", after, sizeof after));
+            assert_true(atoi(after) >= 1);
+            assert_non_null(strstr(r.body, "rate-limited"));
+            limited++;
+        } else {
+            ok++;
+        }
+        http_resp_free(&r);
+    }
+    assert_true(ok >= 6 && ok <= 8); /* 6, and what refilled while the loop ran */
+    assert_true(limited >= 4);
+    http_get(s.port, "/healthz", &r);
+    http_expect_status(&r, 200, "healthz is not limited");
+    http_resp_free(&r);
+    http_server_stop(&s, 10);
+    http_server_cleanup(&s);
+
+    const char *per_p[] = {"--rate-limit-ip", "1000", "--rate-limit-principal", "2", NULL};
+    http_server_start(&s, per_p);
+    ok = limited = 0;
+    for (int i = 0; i < 10; i++) {
+        http_get(s.port, "/api/v1/nqba/models/none", &r);
+        limited += r.status == 429;
+        ok += r.status == 404;
+        http_resp_free(&r);
+    }
+    assert_true(ok >= 4 && ok <= 6);
+    assert_true(limited >= 4);
+    http_server_stop(&s, 10);
+    http_server_cleanup(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_lockout),
         cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test(test_oauth_client_credentials),
+        cmocka_unit_test(test_rate_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
