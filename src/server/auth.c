@@ -56,6 +56,8 @@ int srv_auth_init(srv_app *a, nq_err *err)
         rc = nq_ratelimit_new(&ro, &a->rl_principal, err);
     }
     nq_rbac_init(&a->rbac);
+    if (!rc && !(a->rbac_lock_made = pthread_rwlock_init(&a->rbac_lock, NULL) == 0))
+        rc = nq_err_set(err, NQ_ENOMEM, NULL, "cannot make a lock");
     if (!rc && a->store)
         rc = nq_store_permissions(a->store, load_permission, &a->rbac, err);
     return rc;
@@ -72,6 +74,9 @@ void srv_auth_free(srv_app *a)
     nq_ratelimit_free(a->rl_ip);
     nq_ratelimit_free(a->rl_principal);
     a->rl_ip = a->rl_principal = NULL;
+    if (a->rbac_lock_made)
+        pthread_rwlock_destroy(&a->rbac_lock);
+    a->rbac_lock_made = 0;
 }
 
 static int limited(http_req *req, http_res *res, double retry_after, const char *who)
@@ -192,9 +197,14 @@ int srv_authorize(srv_app *a, http_req *req, http_res *res, const srv_route *rou
         return unauthorized(req, res, "invalid credentials", 1);
     if (route->access == SRV_SELF) /* their own account: any signed-in user */
         return p->kind == SRV_PRINCIPAL_USER ? 0 : forbidden(req, res, route);
-    int allowed = p->kind == SRV_PRINCIPAL_KEY
-                      ? scopes_allow(p->scopes, route->unit, route->action)
-                      : nq_rbac_allows(&a->rbac, p->role, route->unit, route->action) &&
-                            (strcmp(p->role, "admin") != 0 || p->mfa);
+    int allowed;
+    if (p->kind == SRV_PRINCIPAL_KEY) {
+        allowed = scopes_allow(p->scopes, route->unit, route->action);
+    } else {
+        pthread_rwlock_rdlock(&a->rbac_lock);
+        allowed = nq_rbac_allows(&a->rbac, p->role, route->unit, route->action) &&
+                  (strcmp(p->role, "admin") != 0 || p->mfa);
+        pthread_rwlock_unlock(&a->rbac_lock);
+    }
     return allowed ? 0 : forbidden(req, res, route);
 }

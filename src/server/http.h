@@ -47,6 +47,7 @@ typedef struct http_req {
     const char *request_id;  /* echoed as X-Request-Id on every response */
     const char *traceparent; /* echoed as traceparent on every response */
     const char *route;       /* matched route pattern (metrics); NULL = none */
+    const void *principal;   /* who is calling (the application's type), or NULL */
 } http_req;
 
 typedef struct http_res http_res;

@@ -36,6 +36,10 @@ static const srv_route ROUTES[] = {
     PUBLIC("POST", "/api/v1/auth/refresh", srv_h_auth_refresh),
     PUBLIC("POST", "/api/v1/auth/logout", srv_h_auth_logout),
     PUBLIC("POST", "/oauth/token", srv_h_oauth_token),
+    GUARD("POST", "/api/v1/admin/users", srv_h_admin_user_add, SYSTEM, MANAGE),
+    GUARD("POST", "/api/v1/admin/api-keys", srv_h_admin_key_add, SYSTEM, MANAGE),
+    GUARD("DELETE", "/api/v1/admin/api-keys/{id}", srv_h_admin_key_revoke, SYSTEM, MANAGE),
+    GUARD("PUT", "/api/v1/admin/roles/{id}", srv_h_admin_role_set, SYSTEM, MANAGE),
     SELF("POST", "/api/v1/auth/mfa/enroll", srv_h_mfa_enroll),
     SELF("POST", "/api/v1/auth/mfa/confirm", srv_h_mfa_confirm),
 };

@@ -42,11 +42,16 @@ static void dispatch(void *cls, http_req *req, http_res *res)
         srv_problem(res, req, 405, "method-not-allowed", detail, NULL);
         http_res_header(res, "Allow", nq_arena_strdup(req->arena, m.allow));
     } else {
-        srv_principal who;
-        if (srv_rate_check(a, req, res, m.route, NULL) == 0 &&
-            srv_authorize(a, req, res, m.route, &who) == 0 &&
-            srv_rate_check(a, req, res, m.route, &who) == 0)
+        /* In the request's arena: handlers read it as req->principal. */
+        srv_principal *who = nq_arena_alloc(req->arena, sizeof *who);
+        if (!who) {
+            srv_problem(res, req, 500, "internal", "out of memory", NULL);
+        } else if (srv_rate_check(a, req, res, m.route, NULL) == 0 &&
+                   srv_authorize(a, req, res, m.route, who) == 0 &&
+                   srv_rate_check(a, req, res, m.route, who) == 0) {
+            req->principal = who;
             m.route->handler(a, req, res, m.id);
+        }
     }
 }
 

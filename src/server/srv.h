@@ -59,7 +59,9 @@ void srv_secrets_wipe(srv_secrets *s);
 struct srv_app {
     srv_config cfg;
     srv_secrets keys; /* JWT keys, API-key pepper, field keys */
-    nq_rbac rbac;     /* the permissions table, loaded at start */
+    nq_rbac rbac;     /* the permissions table, loaded at start, replaced by admins */
+    pthread_rwlock_t rbac_lock;
+    int rbac_lock_made;
     nq_jwt_keyring jwt;
     struct nq_field_ring *fields; /* encryption of sensitive stored fields */
     struct nq_pw_hasher *hasher;  /* argon2id, bounded concurrency */
@@ -216,6 +218,10 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_auth_refresh(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_auth_logout(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_oauth_token(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_user_add(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_key_add(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_key_revoke(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_role_set(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_enroll(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id);
 

@@ -48,6 +48,10 @@ static const expect TABLE[] = {
     {"POST", "/api/v1/auth/refresh", "public"},
     {"POST", "/api/v1/auth/logout", "public"},
     {"POST", "/oauth/token", "public"},
+    {"POST", "/api/v1/admin/users", "ynnnnnn"},
+    {"POST", "/api/v1/admin/api-keys", "ynnnnnn"},
+    {"DELETE", "/api/v1/admin/api-keys/{id}", "ynnnnnn"},
+    {"PUT", "/api/v1/admin/roles/{id}", "ynnnnnn"},
     {"GET", "/metrics", "yynnynn"},
     {"POST", "/api/v1/solve", "yyynnnn"},
     {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
@@ -410,6 +414,68 @@ static void test_oauth_client_credentials(void **state)
     assert_string_equal(err, "invalid_scope");
 }
 
+/* What an admin changes: a user, an API key (shown once, then revoked),
+ * a role's permissions (the server uses the new table at once). */
+static void test_admin_routes(void **state)
+{
+    (void)state;
+    char admin[4300], body[512];
+    snprintf(admin, sizeof admin, "Authorization: Bearer %.4199s\r\n", g_tok[C_ADMIN]);
+    http_resp r;
+    http_post_json(g_srv.port, "/api/v1/admin/users", admin,
+                   "{\"username\":\"made_by_admin\",\"password\":\"long-enough-pass\","
+                   "\"role\":\"analyst\"}",
+                   &r);
+    http_expect_status(&r, 201, "user");
+    http_resp_free(&r);
+    http_post_json(g_srv.port, "/api/v1/admin/users", admin,
+                   "{\"username\":\"x\",\"password\":\"short\",\"role\":\"analyst\"}", &r);
+    http_expect_status(&r, 422, "short password");
+    http_resp_free(&r);
+    char tok[4200];
+    sign_in("made_by_admin", "long-enough-pass", NULL, tok, sizeof tok, 0);
+
+    http_post_json(g_srv.port, "/api/v1/admin/api-keys", admin,
+                   "{\"owner\":\"robot\",\"scopes\":\"nqba:run nqba:read\"}", &r);
+    http_expect_status(&r, 201, "key");
+    json_t *doc = http_json(&r);
+    char key[128], prefix[16], auth[256];
+    snprintf(key, sizeof key, "%s", json_string_value(json_object_get(doc, "key")));
+    snprintf(prefix, sizeof prefix, "%s", json_string_value(json_object_get(doc, "prefix")));
+    json_decref(doc);
+    http_resp_free(&r);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", key);
+    assert_int_not_equal(call("POST", "/api/v1/nqba/decision-engine", auth), 403);
+    assert_int_equal(call("GET", "/api/v1/decisions", auth), 403);
+    snprintf(body, sizeof body, "/api/v1/admin/api-keys/%s", prefix);
+    http_do(g_srv.port, "DELETE", body, admin, NULL, 0, &r);
+    http_expect_status(&r, 200, "revoke");
+    http_resp_free(&r);
+    assert_int_equal(call("POST", "/api/v1/nqba/decision-engine", auth), 401);
+    http_do(g_srv.port, "DELETE", body, admin, NULL, 0, &r);
+    http_expect_status(&r, 404, "revoked twice");
+    http_resp_free(&r);
+
+    char viewer[4300];
+    snprintf(viewer, sizeof viewer, "Authorization: Bearer %.4199s\r\n", g_tok[C_VIEWER]);
+    assert_int_equal(call("POST", "/api/v1/nqba/decision-engine", viewer), 403);
+    const char *grant = "{\"permissions\":[{\"unit\":\"nqba\",\"action\":\"read\"},"
+                        "{\"unit\":\"nqba\",\"action\":\"run\"}]}";
+    char put_h[4400];
+    snprintf(put_h, sizeof put_h, "%sContent-Type: application/json\r\n", admin);
+    http_do(g_srv.port, "PUT", "/api/v1/admin/roles/viewer", put_h, grant, strlen(grant), &r);
+    http_expect_status(&r, 200, "role");
+    http_resp_free(&r);
+    assert_int_not_equal(call("POST", "/api/v1/nqba/decision-engine", viewer), 403);
+    assert_int_equal(call("GET", "/api/v1/nqba/models/x", viewer), 404); /* still reads nqba */
+    http_do(g_srv.port, "PUT", "/api/v1/admin/roles/admin", put_h, grant, strlen(grant), &r);
+    http_expect_status(&r, 422, "admin is fixed");
+    http_resp_free(&r);
+    http_get(g_srv.port, "/api/v1/audit/verify", &r);
+    assert_non_null(strstr(r.body, "\"ok\":true"));
+    http_resp_free(&r);
+}
+
 /* Token buckets: per address before authentication, per principal after;
  * 429 with Retry-After; the health checks are never limited. */
 static void test_rate_limits(void **state)
@@ -463,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_lockout),
         cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test(test_oauth_client_credentials),
+        cmocka_unit_test(test_admin_routes),
         cmocka_unit_test(test_rate_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
