@@ -127,6 +127,12 @@ int nq_store_user_add(nq_store *s, const char *username, const char *password_ha
                       const char *role, const char *actor, int64_t *id, nq_err *err);
 /* A user by name, or NQ_ENOTFOUND. */
 int nq_store_user_get(nq_store *s, const char *username, nq_user_rec *out, nq_err *err);
+/* A new password hash (after a rehash on changed parameters). */
+int nq_store_user_set_password(nq_store *s, int64_t id, const char *password_hash, nq_err *err);
+/* Every user with a TOTP secret, for re-encrypting them under a new key;
+ * fn returning nonzero stops. */
+typedef int (*nq_store_user_fn)(void *user, const nq_user_rec *u);
+int nq_store_users_with_totp(nq_store *s, nq_store_user_fn fn, void *user, nq_err *err);
 /* After a login attempt: the failure count and the lock (0 = none). */
 int nq_store_user_set_login(nq_store *s, int64_t id, int failed_logins, double locked_until,
                             nq_err *err);

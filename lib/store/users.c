@@ -15,6 +15,10 @@ static const char SQL_GET[] =
     "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
     "disabled, failed_logins, locked_until FROM users WHERE username = $1";
 static const char SQL_PERMS[] = "SELECT role, unit, action FROM permissions";
+static const char SQL_SET_PW[] = "UPDATE users SET password_hash = $2 WHERE id = $1";
+static const char SQL_WITH_TOTP[] =
+    "SELECT id, username, password_hash, role, totp_secret, totp_confirmed, totp_last_step, "
+    "disabled, failed_logins, locked_until FROM users WHERE totp_secret IS NOT NULL ORDER BY id";
 static const char SQL_KEY_REVOKE[] =
     "UPDATE api_keys SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL";
 static const char SQL_ROLE_EXISTS[] = "SELECT count(*) FROM roles WHERE name = $1";
@@ -261,4 +265,32 @@ int nq_store_role_set(nq_store *s, const char *role, const char *const *units,
     if (!rc)
         rc = nq__audit_append(s, db, &e, err);
     return nq__tx_end(s, db, rc, err);
+}
+
+int nq_store_user_set_password(nq_store *s, int64_t id, const char *password_hash, nq_err *err)
+{
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *p[2] = {ids, password_hash};
+    return nq__exec1(s, SQL_SET_PW, 2, p, NULL, NULL, NULL, err);
+}
+
+typedef struct user_walk {
+    nq_store_user_fn fn;
+    void *user;
+} user_walk;
+
+static int each_user(void *user, int n, const char *const *v, const size_t *lens)
+{
+    user_walk *w = user;
+    nq_user_rec u;
+    memset(&u, 0, sizeof u);
+    take_user(&u, n, v, lens);
+    return u.id ? w->fn(w->user, &u) : 0;
+}
+
+int nq_store_users_with_totp(nq_store *s, nq_store_user_fn fn, void *user, nq_err *err)
+{
+    user_walk w = {fn, user};
+    return nq__exec1(s, SQL_WITH_TOTP, 0, NULL, each_user, &w, NULL, err);
 }

@@ -13,6 +13,8 @@
 
 #include "cmd_auth.h"
 #include "nqba/apikey.h"
+#include "nqba/fieldcrypt.h"
+#include "nqba/jwt.h"
 #include "nqba/clock.h"
 #include "nqba/password.h"
 #include "nqba/store.h"
@@ -228,4 +230,97 @@ void cli_apikey_usage(FILE *out)
                  "  Makes an API key, stores its peppered hash and prints the key once.\n"
                  "  Scopes: unit nqba|flyfox|goliath|sigma|system, action read|run|manage,\n"
                  "  \"unit:*\" for every action, \"*\" for everything.\n");
+}
+
+/* ---- nqba keys ---- */
+
+typedef struct reseal_ctx {
+    nq_store *s;
+    nq_field_ring *ring;
+    int changed, failed;
+} reseal_ctx;
+
+static int reseal_one(void *user, const nq_user_rec *u)
+{
+    reseal_ctx *c = user;
+    char aad[96], *out = NULL;
+    size_t out_len = 0;
+    int changed = 0;
+    nq_err err;
+    snprintf(aad, sizeof aad, "users.totp_secret:%s", u->username);
+    if (nq_field_reseal(c->ring, aad, u->totp_secret, strlen(u->totp_secret), &out, &out_len,
+                        &changed, &err)) {
+        fprintf(stderr, "nqba keys: user %s: %s\n", u->username, err.msg);
+        c->failed++;
+        return 0;
+    }
+    if (changed && !nq_store_user_set_totp(c->s, u->id, out, u->totp_confirmed,
+                                           u->totp_last_step, &err))
+        c->changed++;
+    else if (changed)
+        c->failed++;
+    nq_field_free(out, out_len);
+    return 0;
+}
+
+int cli_keys_run(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "new")) {
+        char jwt[NQ_JWT_KEY_SPEC_NEW_MAX], kid[32];
+        unsigned char raw[32];
+        char b64[64];
+        snprintf(kid, sizeof kid, "k%lld", (long long)nq_clock_wall_s());
+        if (sodium_init() < 0 || nq_jwt_key_new(jwt, sizeof jwt, kid))
+            return 1;
+        printf("NQBA_JWT_KEYS=%s\n", jwt);
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        printf("NQBA_API_KEY_PEPPER=%s\n", b64);
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        printf("NQBA_FIELD_KEYS=f%lld:%s\n", (long long)nq_clock_wall_s(), b64);
+        sodium_memzero(raw, sizeof raw);
+        sodium_memzero(b64, sizeof b64);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "rotate-fields") != 0)
+        return usage("keys", "expected: keys new | keys rotate-fields", NULL);
+    auth_args a;
+    int rc = parse("keys", argc - 1, argv + 1, &a);
+    if (rc)
+        return rc;
+    srv_secrets keys;
+    if (load_keys("keys", &a, &keys))
+        return 1;
+    reseal_ctx c = {NULL, NULL, 0, 0};
+    nq_err err;
+    rc = nq_field_ring_parse(keys.field_keys, &c.ring, &err);
+    srv_secrets_wipe(&keys);
+    if (rc) {
+        fprintf(stderr, "nqba keys: field keys: %s\n", err.msg);
+        return 1;
+    }
+    if (open_store("keys", &a, &c.s)) {
+        nq_field_ring_free(c.ring);
+        return 1;
+    }
+    rc = nq_store_users_with_totp(c.s, reseal_one, &c, &err);
+    nq_store_close(c.s);
+    nq_field_ring_free(c.ring);
+    if (rc) {
+        fprintf(stderr, "nqba keys: %s\n", err.msg);
+        return 1;
+    }
+    printf("re-encrypted %d field(s) under the current key; %d failed\n", c.changed, c.failed);
+    return c.failed ? 1 : 0;
+}
+
+void cli_keys_usage(FILE *out)
+{
+    fprintf(out, "usage: nqba keys new\n"
+                 "         print fresh keys for a production configuration (environment lines)\n"
+                 "       nqba keys rotate-fields [--db URL] [--secrets-file FILE]\n"
+                 "         re-encrypt stored sensitive fields under the first (current) field key;\n"
+                 "         run it after putting a new key first in NQBA_FIELD_KEYS, keeping the\n"
+                 "         old one after it until this reports 0 failed\n");
 }

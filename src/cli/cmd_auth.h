@@ -14,4 +14,8 @@ void cli_user_usage(FILE *out);
 int cli_apikey_run(int argc, char **argv);
 void cli_apikey_usage(FILE *out);
 
+/* nqba keys new | nqba keys rotate-fields [--db URL] */
+int cli_keys_run(int argc, char **argv);
+void cli_keys_usage(FILE *out);
+
 #endif

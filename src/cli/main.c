@@ -28,6 +28,8 @@ static const cli_command commands[] = {
      cli_user_run, cli_user_usage},
     {"apikey", "apikey add --owner NAME: make an API key, shown once", cli_apikey_run,
      cli_apikey_usage},
+    {"keys", "keys new | keys rotate-fields: make keys, re-encrypt stored fields", cli_keys_run,
+     cli_keys_usage},
     {"audit", "audit verify: check the audit log's hash chain", cli_audit_run, cli_audit_usage},
     {"export", "write the store as JSON lines (a backup)", cli_export_run, cli_export_usage},
     {"import", "restore an export into a fresh store, in one transaction", cli_import_run,

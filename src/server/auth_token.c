@@ -195,6 +195,7 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
         return;
     }
     nq_user_rec u;
+    int rehash = 0;
     int found = nq_store_user_get(a->store, user, &u, &err) == NQ_OK;
     double now = nq_clock_wall_s();
     if (found && u.locked_until > now) {
@@ -206,8 +207,8 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
     } else if (!found) {
         nq_pw_dummy_verify(a->hasher, pw, strlen(pw));
         login_failed(a, req, res, user, "password");
-    } else if (u.disabled || nq_pw_verify(a->hasher, u.password_hash, pw, strlen(pw), NULL,
-                                          &err) != NQ_OK) {
+    } else if (u.disabled || nq_pw_verify(a->hasher, u.password_hash, pw, strlen(pw),
+                                          &rehash, &err) != NQ_OK) {
         count_failure(a, &u);
         login_failed(a, req, res, user, u.disabled ? "disabled" : "password");
     } else if (u.totp_confirmed && !code) {
@@ -226,6 +227,9 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
             if (u.totp_confirmed)
                 nq_store_user_set_totp(a->store, u.id, u.totp_secret, 1, step, &err);
             nq_store_user_set_login(a->store, u.id, 0, 0, &err);
+            char fresh[NQ_PW_STRBYTES];
+            if (rehash && !nq_pw_hash(a->hasher, pw, strlen(pw), fresh, &err))
+                nq_store_user_set_password(a->store, u.id, fresh, &err); /* new parameters */
             audit(a, user, "login", user, u.totp_confirmed ? "{\"mfa\":true}" : "{\"mfa\":false}");
             issue(a, req, res, &u, u.totp_confirmed, NULL);
         }
