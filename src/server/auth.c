@@ -34,14 +34,23 @@ static int load_permission(void *user, const char *role, const char *unit, const
     return 0;
 }
 
+/* Name the option at fault, keeping the parser's reason (which never
+ * quotes key material). */
+static void key_error(nq_err *err, int rc, const char *option)
+{
+    char msg[NQ_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    nq_err_set(err, rc, option, "%s", msg);
+}
+
 int srv_auth_init(srv_app *a, nq_err *err)
 {
     int rc = srv_secrets_load(&a->cfg, &a->keys, err);
     nq_jwt_keyring_init(&a->jwt);
     if (!rc && (rc = nq_jwt_keyring_parse(&a->jwt, a->keys.jwt_keys, err)) != 0)
-        nq_err_set(err, rc, "--jwt-keys", "%s", "expected kid:base64url-key,... (>= 32 bytes each)");
+        key_error(err, rc, "--jwt-keys");
     if (!rc && (rc = nq_field_ring_parse(a->keys.field_keys, &a->fields, err)) != 0)
-        nq_err_set(err, rc, "--field-keys", "%s", "expected kid:base64url-key,... (32 bytes each)");
+        key_error(err, rc, "--field-keys");
     if (!rc)
         rc = nq_pw_hasher_new(NULL, &a->hasher, err);
     nq_ratelimit_opts ro = {0, 0, 0, NULL, NULL};

@@ -18,12 +18,10 @@
 
 static int current_user(srv_app *a, http_req *req, http_res *res, nq_user_rec *u)
 {
-    srv_principal p;
+    /* srv_authorize let only a user's token through and left it here. */
+    const srv_principal *p = req->principal;
     nq_err err;
-    const char *h = http_req_header(req, "Authorization");
-    /* srv_authorize let only a user's token through: read it again. */
-    if (!h || strlen(h) < 8 || srv_auth_token(a, h + 7, &p) ||
-        nq_store_user_get(a->store, p.sub, u, &err)) {
+    if (!p || p->kind != SRV_PRINCIPAL_USER || nq_store_user_get(a->store, p->sub, u, &err)) {
         srv_problem(res, req, 401, "unauthorized", "sign in first", NULL);
         return -1;
     }
