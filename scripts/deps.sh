@@ -16,6 +16,7 @@ PACKAGES=(
   postgresql redis-server       # throwaway servers for the tests (scripts/testdb.sh)
   libhiredis-dev                # the shared result cache (Redis)
   libsodium-dev                 # password hashing, token MACs, field encryption
+  liblapack-dev                 # Cholesky and eigenvalues for the portfolio optimizer
 )
 
 missing=()
