@@ -99,6 +99,15 @@ int nq_rcache_get(nq_rcache *c, const char *key, char **value, size_t *len, nq_e
 int nq_rcache_set(nq_rcache *c, const char *key, const char *value, size_t len, int ttl_s,
                   nq_err *err);
 
+/* A token bucket shared by every node (rate limits): take cost tokens from
+ * the bucket named key (prefix + key in Redis), which holds at most burst
+ * tokens and refills at rate per second on Redis's clock. *allowed is 1
+ * when taken; else 0 with *retry_after the seconds until cost tokens are
+ * there (>= 0.001). NQ_EINVAL for a bad key or numbers; NQ_EUNAVAIL as for
+ * get (the caller then decides locally). One round trip (EVAL). */
+int nq_rcache_take(nq_rcache *c, const char *key, double rate, double burst, double cost,
+                   int *allowed, double *retry_after, nq_err *err);
+
 #define NQ_RCACHE_LAST_ERROR_MAX 128
 typedef struct nq_rcache_stats_t {
     uint64_t hits;    /* get found the key */

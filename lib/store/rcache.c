@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -725,5 +726,77 @@ int nq_rcache_set(nq_rcache *c, const char *key, const char *value, size_t len, 
     if (r)
         freeReplyObject(r);
     release(c, &l, failed ? DONE_FAIL : DONE_SET, why);
+    return failed ? nq_err_set(err, NQ_EUNAVAIL, "redis", "%s", why) : NQ_OK;
+}
+
+/* ---- shared token buckets ---------------------------------------------------- */
+
+/* One bucket per key as a hash {tokens, ts}, updated atomically by a script.
+ * Time is Redis's own clock (TIME), so nodes whose clocks disagree still
+ * share one bucket fairly. Numbers go back as strings: Redis would truncate
+ * a Lua number to an integer. The key expires once a full refill has
+ * passed, so idle clients cost no memory. */
+static const char BUCKET_SCRIPT[] =
+    "local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) + tonumber(t[2]) / 1000000\n"
+    "local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
+    "local tokens, ts = tonumber(b[1]), tonumber(b[2])\n"
+    "if tokens == nil or ts == nil then tokens, ts = burst, now end\n"
+    "if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate); ts = now end\n"
+    "local ok, wait = 0, 0\n"
+    "if tokens >= cost then tokens = tokens - cost; ok = 1 else wait = (cost - tokens) / rate end\n"
+    "redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),\n"
+    "           'ts', string.format('%.6f', ts))\n"
+    "redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)\n"
+    "return {ok, string.format('%.6f', wait)}\n";
+
+/* The answer of the script: {0|1, "wait"}. */
+static int bucket_reply(const redisReply *r, int *allowed, double *retry_after)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING)
+        return -1;
+    char *end = NULL;
+    double w = strtod(r->element[1]->str, &end);
+    if (end == r->element[1]->str || !isfinite(w) || w < 0)
+        return -1;
+    *allowed = r->element[0]->integer == 1;
+    *retry_after = *allowed ? 0.0 : (w > 0.001 ? w : 0.001);
+    return 0;
+}
+
+int nq_rcache_take(nq_rcache *c, const char *key, double rate, double burst, double cost,
+                   int *allowed, double *retry_after, nq_err *err)
+{
+    char k[FULL_KEY_MAX + 1];
+    size_t klen = 0;
+    int rc = full_key(c, key, k, &klen, err);
+    if (rc)
+        return rc;
+    if (!(rate > 0 && isfinite(rate) && burst >= 1 && isfinite(burst) && cost > 0 &&
+          cost <= burst))
+        return nq_err_set(err, NQ_EINVAL, "bucket", "rate, burst or cost out of range");
+    char args[3][32];
+    snprintf(args[0], sizeof args[0], "%.17g", rate);
+    snprintf(args[1], sizeof args[1], "%.17g", burst);
+    snprintf(args[2], sizeof args[2], "%.17g", cost);
+    lease l;
+    if ((rc = acquire(c, &l, err)))
+        return rc;
+    char why[NQ_RCACHE_LAST_ERROR_MAX];
+    pipe_guard g;
+    guard_on(&g);
+    redisReply *r = redisCommand(l.ctx, "EVAL %s 1 %b %s %s %s", BUCKET_SCRIPT, k, klen, args[0],
+                                 args[1], args[2]);
+    guard_off(&g);
+    int failed = reply_failed(l.ctx, r, "EVAL", why, sizeof why);
+    if (!failed && bucket_reply(r, allowed, retry_after) != 0) {
+        snprintf(why, sizeof why, "EVAL: unexpected reply");
+        failed = 1;
+    }
+    if (r)
+        freeReplyObject(r);
+    release(c, &l, failed ? DONE_FAIL : DONE_OK, why);
     return failed ? nq_err_set(err, NQ_EUNAVAIL, "redis", "%s", why) : NQ_OK;
 }

@@ -53,7 +53,10 @@ int srv_auth_init(srv_app *a, nq_err *err)
         key_error(err, rc, "--field-keys");
     if (!rc)
         rc = nq_pw_hasher_new(NULL, &a->hasher, err);
-    nq_ratelimit_opts ro = {0, 0, 0, NULL, NULL};
+    /* With --redis the buckets live there, shared by every node; each
+     * node's own buckets stand in while Redis is unreachable. */
+    nq_ratelimit_opts ro = {.shared_take = a->rcache ? srv_shared_rate_take : NULL,
+                            .shared_user = a->rcache ? a : NULL};
     if (!rc && a->cfg.rate_ip > 0) {
         ro.rate = a->cfg.rate_ip;
         ro.burst = 2.0 * a->cfg.rate_ip;

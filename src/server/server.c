@@ -147,11 +147,13 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
     describe_metrics(a->metrics);
     /* The fuzzer's validate-only mode stores nothing and needs no database. */
     rc = validate_only ? NQ_OK : srv_store_open(a, err);
-    if (!rc && !validate_only)
-        rc = srv_auth_init(a, err);
     if (!rc)
         rc = make_jobs(a, err);
+    /* After the jobs, which open the shared cache: rate limits share it. */
+    if (!rc && !validate_only)
+        rc = srv_auth_init(a, err);
     if (rc) {
+        nq_jobs_free(a->jobs, 0); /* NULL when it was never made */
         srv_auth_free(a);
         srv_shared_cache_close(a);
         nq_store_close(a->store);

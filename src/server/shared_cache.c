@@ -48,6 +48,22 @@ static void shared_put(void *user, const char *hash, const char *text, size_t le
     publish(a);
 }
 
+int srv_shared_rate_take(void *user, const char *key, double rate, double burst, double now,
+                         double cost, double *retry_after)
+{
+    srv_app *a = user;
+    (void)now; /* the bucket runs on Redis's clock, the same for every node */
+    char k[NQ_RCACHE_KEY_MAX];
+    snprintf(k, sizeof k, "rl:%.200s", key);
+    int allowed = 0;
+    nq_err err;
+    int rc = nq_rcache_take(a->rcache, k, rate, burst, cost, &allowed, retry_after, &err);
+    publish(a);
+    if (rc)
+        return -1;
+    return allowed ? 0 : 1;
+}
+
 int srv_shared_cache_open(srv_app *a, nq_jobs_config *jc, nq_err *err)
 {
     if (!a->cfg.redis[0])

@@ -230,6 +230,10 @@ void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id)
 /* With --redis: open it and hook it into the job service's config. */
 int srv_shared_cache_open(srv_app *a, nq_jobs_config *jc, nq_err *err);
 void srv_shared_cache_close(srv_app *a);
+/* nq_ratelimit_shared_fn on Redis (user: the srv_app): buckets shared by
+ * every node; -1 (decide locally) while Redis is unreachable. */
+int srv_shared_rate_take(void *user, const char *key, double rate, double burst, double now,
+                         double cost, double *retry_after);
 
 /* ---- saved models (model_routes.c) ---- */
 

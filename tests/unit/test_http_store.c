@@ -500,6 +500,61 @@ static void test_shared_cache_and_outage(void **state)
     rm_dir(dir_b);
 }
 
+/* count_limited: of n requests to port, how many were refused with 429. */
+static int count_limited(int port, int n)
+{
+    int limited = 0;
+    for (int i = 0; i < n; i++) {
+        http_resp r;
+        http_get(port, "/api/v1/nqba/models/none", &r);
+        if (r.status == 429)
+            limited++;
+        else
+            http_expect_status(&r, 404, "an allowed request");
+        http_resp_free(&r);
+    }
+    return limited;
+}
+
+/* With --redis the rate-limit buckets are shared: what one node lets
+ * through, the other counts. Without Redis each node decides alone. */
+static void test_shared_rate_limits(void **state)
+{
+    (void)state;
+    int port = spare_port();
+    pid_t redis = start_redis(port);
+    char url[64], dir_a[64], db_a[128], dir_b[64], db_b[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
+    db_dir(dir_a, db_a);
+    db_dir(dir_b, db_b);
+    http_server a, b;
+    /* 2 per second with a burst of 4, for the address both nodes see. */
+    const char *opts_a[] = {"--db", db_a, "--redis", url, "--rate-limit-ip", "2", NULL};
+    const char *opts_b[] = {"--db", db_b, "--redis", url, "--rate-limit-ip", "2", NULL};
+    http_server_start(&a, opts_a);
+    http_server_start(&b, opts_b);
+
+    /* a takes the burst; b then finds the bucket (nearly) dry. Per-node
+     * buckets would have let all 6 through on b. */
+    int on_a = count_limited(a.port, 4);
+    int on_b = count_limited(b.port, 6);
+    assert_int_equal(on_a, 0);
+    assert_true(on_b >= 3);
+
+    /* Redis gone: each node falls back to a bucket of its own (full), so
+     * b answers again rather than refuse everyone or let everyone in. */
+    kill(redis, SIGKILL);
+    waitpid(redis, NULL, 0);
+    int after = count_limited(b.port, 8);
+    assert_true(after >= 2 && after <= 6);
+    assert_int_equal(http_server_stop(&a, 10), 0);
+    assert_int_equal(http_server_stop(&b, 10), 0);
+    http_server_cleanup(&a);
+    http_server_cleanup(&b);
+    rm_dir(dir_a);
+    rm_dir(dir_b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_crash_pg),
         cmocka_unit_test(test_read_only_pg),
         cmocka_unit_test(test_shared_cache_and_outage),
+        cmocka_unit_test(test_shared_rate_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

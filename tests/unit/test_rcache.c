@@ -452,6 +452,40 @@ static void test_miss(void **state)
     nq_rcache_close(c);
 }
 
+/* Token buckets in Redis: two handles (two nodes) draw from one bucket;
+ * bad numbers and keys are refused without a round trip. */
+static void test_shared_bucket(void **state)
+{
+    (void)state;
+    NEED_REDIS();
+    char prefix[64];
+    test_prefix(prefix, sizeof prefix, "bucket");
+    nq_rcache *a = open_env(prefix), *b = open_env(prefix);
+    nq_err e;
+    int ok = -1;
+    double wait = -1;
+    /* 0.01 tokens per second: nothing refills while the test runs. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(nq_rcache_take(a, "rl:client", 0.01, 3, 1, &ok, &wait, &e), NQ_OK);
+        assert_int_equal(ok, 1);
+        assert_true(wait == 0);
+    }
+    assert_int_equal(nq_rcache_take(b, "rl:client", 0.01, 3, 1, &ok, &wait, &e), NQ_OK);
+    assert_int_equal(ok, 1);
+    assert_int_equal(nq_rcache_take(b, "rl:client", 0.01, 3, 1, &ok, &wait, &e), NQ_OK);
+    assert_int_equal(ok, 0);
+    assert_true(wait > 90 && wait <= 100.001); /* one token at 0.01/s */
+    /* Another key has its own full bucket; a cost above what is left waits. */
+    assert_int_equal(nq_rcache_take(a, "rl:other", 0.01, 3, 3, &ok, &wait, &e), NQ_OK);
+    assert_int_equal(ok, 1);
+    assert_int_equal(nq_rcache_take(a, "rl:client", 0.01, 3, 0, &ok, &wait, &e), NQ_EINVAL);
+    assert_int_equal(nq_rcache_take(a, "rl:client", 0.01, 3, 4, &ok, &wait, &e), NQ_EINVAL);
+    assert_int_equal(nq_rcache_take(a, "rl:client", 0, 3, 1, &ok, &wait, &e), NQ_EINVAL);
+    assert_int_equal(nq_rcache_take(a, "has space", 1, 3, 1, &ok, &wait, &e), NQ_EINVAL);
+    nq_rcache_close(a);
+    nq_rcache_close(b);
+}
+
 static void test_ttl(void **state)
 {
     (void)state;
@@ -896,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_keys_and_limits),
         cmocka_unit_test(test_roundtrip_binary),
         cmocka_unit_test(test_miss),
+        cmocka_unit_test(test_shared_bucket),
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_default_prefix),
         cmocka_unit_test(test_value_limit),
