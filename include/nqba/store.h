@@ -103,6 +103,57 @@ int nq_store_put_model(nq_store *s, const char *name, const char *kind, const ch
  * NQ_ENOTFOUND (where "name" or "version"). */
 int nq_store_get_model(nq_store *s, const char *name, int version, json_t **out, nq_err *err);
 
+/* ---- companies and leads: sensitive fields sealed at rest ----------------------- */
+
+/* A company's data document and a lead's personal data (name, email and
+ * document) are stored sealed (fieldcrypt.h, XChaCha20-Poly1305) under the
+ * ring's current key, bound to their row and column ("companies.document:7").
+ * Documents stay valid JSON in the database: {"sealed": "nqf1:..."}.
+ * Reading needs the ring holding the key that sealed them. */
+struct nq_field_ring;
+
+#define NQ_STORE_RECORD_TEXT_MAX 256          /* bytes of a name, industry or email */
+#define NQ_STORE_RECORD_DOC_MAX (1024 * 1024) /* bytes of a document (JSON text) */
+
+typedef struct nq_company_rec {
+    int64_t id;
+    char *name, *industry; /* industry may be NULL */
+    char *document;        /* JSON text, opened; NULL when none */
+    double created_at;
+} nq_company_rec;
+
+typedef struct nq_lead_rec {
+    int64_t id, company_id; /* company_id 0 when none */
+    char *name, *email;     /* opened; NULL when none */
+    char *document;         /* JSON text, opened; NULL when none */
+    double created_at;
+} nq_lead_rec;
+
+void nq_company_rec_free(nq_company_rec *c); /* NULL-safe; frees the strings */
+void nq_lead_rec_free(nq_lead_rec *l);
+
+/* Add a company (audited "company.create" by actor, target its id). name
+ * is required; document, when given, must be a JSON object's text. */
+int nq_store_company_add(nq_store *s, const struct nq_field_ring *ring, const char *name,
+                         const char *industry, const char *document, const char *actor,
+                         int64_t *id, nq_err *err);
+/* NQ_ENOTFOUND; NQ_EINVAL when a sealed field does not open with ring. */
+int nq_store_company_get(nq_store *s, const struct nq_field_ring *ring, int64_t id,
+                         nq_company_rec *out, nq_err *err);
+/* Add a lead (audited "lead.create"); company_id 0 for none. */
+int nq_store_lead_add(nq_store *s, const struct nq_field_ring *ring, int64_t company_id,
+                      const char *name, const char *email, const char *document,
+                      const char *actor, int64_t *id, nq_err *err);
+int nq_store_lead_get(nq_store *s, const struct nq_field_ring *ring, int64_t id,
+                      nq_lead_rec *out, nq_err *err);
+
+/* Re-seal every sealed company and lead field under ring's current key
+ * (key rotation), in batches of one transaction each. *done counts the
+ * values rewritten, *kept those already under the current key, *failed
+ * those that did not open (left as they are). */
+int nq_store_reseal_records(nq_store *s, const struct nq_field_ring *ring, int64_t *done,
+                            int64_t *kept, int64_t *failed, nq_err *err);
+
 /* ---- users and permissions --------------------------------------------------- */
 
 #define NQ_STORE_USERNAME_MAX 64
