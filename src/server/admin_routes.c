@@ -138,6 +138,7 @@ void srv_h_admin_key_revoke(srv_app *a, http_req *req, http_res *res, const char
     if (srv_no_store(a, req, res))
         return;
     int rc = nq_store_apikey_revoke(a->store, id, actor_of(req), &err);
+    srv_keycache_drop(a->keycache, id); /* here at once; other nodes within the TTL */
     if (rc)
         store_error(res, req, rc, &err);
     else

@@ -67,6 +67,8 @@ int srv_auth_init(srv_app *a, nq_err *err)
         ro.burst = 2.0 * a->cfg.rate_principal;
         rc = nq_ratelimit_new(&ro, &a->rl_principal, err);
     }
+    if (!rc && srv_keycache_new(&a->keycache) != NQ_OK)
+        rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     nq_rbac_init(&a->rbac);
     if (!rc && !(a->rbac_lock_made = pthread_rwlock_init(&a->rbac_lock, NULL) == 0))
         rc = nq_err_set(err, NQ_ENOMEM, NULL, "cannot make a lock");
@@ -86,6 +88,8 @@ void srv_auth_free(srv_app *a)
     nq_ratelimit_free(a->rl_ip);
     nq_ratelimit_free(a->rl_principal);
     a->rl_ip = a->rl_principal = NULL;
+    srv_keycache_free(a->keycache);
+    a->keycache = NULL;
     if (a->rbac_lock_made)
         pthread_rwlock_destroy(&a->rbac_lock);
     a->rbac_lock_made = 0;
@@ -169,8 +173,15 @@ static int api_key(srv_app *a, const char *key, srv_principal *p)
     char prefix[9];
     nq_err err;
     nq_apikey_rec rec;
-    if (nq_apikey_parse(key, prefix, &err) || nq_store_apikey_get(a->store, prefix, &rec, &err) ||
-        !nq_apikey_check(a->keys.pepper, key, rec.key_hash))
+    if (nq_apikey_parse(key, prefix, &err))
+        return -1;
+    double mono = nq_clock_s();
+    if (!srv_keycache_get(a->keycache, prefix, mono, &rec)) {
+        if (nq_store_apikey_get(a->store, prefix, &rec, &err))
+            return -1;
+        srv_keycache_put(a->keycache, prefix, &rec, mono);
+    }
+    if (!nq_apikey_check(a->keys.pepper, key, rec.key_hash))
         return -1;
     double now = nq_clock_wall_s();
     if (rec.revoked_at > 0 || (rec.expires_at > 0 && now >= rec.expires_at))

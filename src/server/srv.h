@@ -66,6 +66,7 @@ struct srv_app {
     struct nq_field_ring *fields; /* encryption of sensitive stored fields */
     struct nq_pw_hasher *hasher;  /* argon2id, bounded concurrency */
     struct nq_ratelimit *rl_ip, *rl_principal; /* NULL when off */
+    struct srv_keycache *keycache;             /* verified API-key records (keycache.c) */
     int validate_only;
     int workers;         /* resolved: cfg.workers or the online cores */
     nq_json_limits json; /* request body limits */
@@ -230,6 +231,17 @@ void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id)
 /* With --redis: open it and hook it into the job service's config. */
 int srv_shared_cache_open(srv_app *a, nq_jobs_config *jc, nq_err *err);
 void srv_shared_cache_close(srv_app *a);
+
+/* API-key records for SRV_KEYCACHE_TTL seconds (keycache.c). get: 1 and
+ * *rec when a record fetched at most that long ago (monotonic now) is
+ * there; drop: forget one (a key revoked here). */
+#define SRV_KEYCACHE_TTL 5.0
+typedef struct srv_keycache srv_keycache;
+int srv_keycache_new(srv_keycache **out);
+void srv_keycache_free(srv_keycache *k);
+int srv_keycache_get(srv_keycache *k, const char *prefix, double now, nq_apikey_rec *rec);
+void srv_keycache_put(srv_keycache *k, const char *prefix, const nq_apikey_rec *rec, double now);
+void srv_keycache_drop(srv_keycache *k, const char *prefix);
 /* nq_ratelimit_shared_fn on Redis (user: the srv_app): buckets shared by
  * every node; -1 (decide locally) while Redis is unreachable. */
 int srv_shared_rate_take(void *user, const char *key, double rate, double burst, double now,
