@@ -72,10 +72,12 @@ int nq_goliath_risk_parse(const json_t *doc, nq_goliath_risk_req *r, nq_err *err
         sum += r->w[i];
     if (!rc && fabs(sum - 1) > 1e-6)
         rc = nq_err_set(err, NQ_EINVAL, "/weights", "weights sum to %.6g, not 1", sum);
-    if (!rc && ((rc = nq_json_get_number(doc, "", "level", 0, &r->opts.level, err)) ||
-                (rc = nq_json_get_number(doc, "", "risk_free_rate", 0, &r->opts.rf, err)) ||
-                (rc = nq_json_get_number(doc, "", "mar", 0, &r->opts.mar, err))))
-        ;
+    if (!rc)
+        rc = nq_json_get_number(doc, "", "level", 0, &r->opts.level, err);
+    if (!rc)
+        rc = nq_json_get_number(doc, "", "risk_free_rate", 0, &r->opts.rf, err);
+    if (!rc)
+        rc = nq_json_get_number(doc, "", "mar", 0, &r->opts.mar, err);
     if (!rc && !(r->opts.level > 0 && r->opts.level < 1))
         rc = nq_err_set(err, NQ_EINVAL, "/level", "a confidence level in (0, 1)");
     if (!rc && fabs(r->opts.rf) > 1)
