@@ -238,6 +238,64 @@ typedef int (*nq_store_perm_fn)(void *user, const char *role, const char *unit,
                                 const char *action);
 int nq_store_permissions(nq_store *s, nq_store_perm_fn fn, void *user, nq_err *err);
 
+/* ---- what admins see: users, keys and roles without their secrets ------------- */
+
+/* Pages of the admin lists run by id: the rows with id > after_id, in id
+ * order, at most limit of them. */
+#define NQ_STORE_LIST_DEFAULT 100
+#define NQ_STORE_LIST_MAX 1000
+
+/* A user without the password hash or the TOTP secret. */
+typedef struct nq_user_info {
+    int64_t id;
+    char username[NQ_STORE_USERNAME_MAX + 1];
+    char role[32];
+    int totp_enabled; /* a confirmed TOTP secret exists */
+    int disabled;
+    int failed_logins;
+    double locked_until; /* 0 when never locked; may lie in the past */
+    double created_at;
+} nq_user_info;
+
+/* A key without its hash. */
+typedef struct nq_apikey_info {
+    int64_t id;
+    char prefix[16];
+    char owner[72];
+    char scopes[264];
+    double expires_at; /* 0 = never */
+    double revoked_at; /* 0 = not revoked */
+    double created_at;
+} nq_apikey_info;
+
+/* fn gets each row of the page; returning nonzero stops (still NQ_OK).
+ * *more (may be NULL) is 1 when rows after the page exist. limit out of
+ * 1..NQ_STORE_LIST_MAX or after_id < 0 is NQ_EINVAL ("limit", "after_id"). */
+typedef int (*nq_store_user_info_fn)(void *user, const nq_user_info *u);
+int nq_store_users_list(nq_store *s, int64_t after_id, int limit, nq_store_user_info_fn fn,
+                        void *user, int *more, nq_err *err);
+typedef int (*nq_store_apikey_info_fn)(void *user, const nq_apikey_info *k);
+int nq_store_apikeys_list(nq_store *s, int64_t after_id, int limit, nq_store_apikey_info_fn fn,
+                          void *user, int *more, nq_err *err);
+
+/* Change a user's role (NULL keeps it) and/or whether they are disabled
+ * (-1 keeps it, 0 enables, 1 disables), audited "user.update" by actor
+ * with the requested change as detail, in one transaction. Disabling also
+ * ends the user's refresh tokens (they expire now), so that enabling the
+ * user again does not bring old sessions back. Errors: NQ_ENOTFOUND
+ * ("username") for an unknown user, NQ_EINVAL ("role") for an unknown
+ * role, NQ_EINVAL ("") when nothing is to change. Policy (who may change
+ * whom) is the caller's. */
+int nq_store_user_update(nq_store *s, const char *username, const char *role, int disabled,
+                         const char *actor, nq_err *err);
+
+/* Every role, by name, with its permissions by unit and action: fn once
+ * per (role, unit, action), or once with unit and action NULL for a role
+ * without any; nonzero stops. */
+typedef int (*nq_store_role_fn)(void *user, const char *role, const char *unit,
+                                const char *action);
+int nq_store_roles_list(nq_store *s, nq_store_role_fn fn, void *user, nq_err *err);
+
 /* ---- audit log ------------------------------------------------------------ */
 
 typedef struct nq_audit_entry {

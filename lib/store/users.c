@@ -294,3 +294,207 @@ int nq_store_users_with_totp(nq_store *s, nq_store_user_fn fn, void *user, nq_er
     user_walk w = {fn, user};
     return nq__exec1(s, SQL_WITH_TOTP, 0, NULL, each_user, &w, NULL, err);
 }
+
+/* ---- what admins see and change ---- */
+
+static const char SQL_USERS_LIST[] =
+    "SELECT id, username, role, (totp_secret IS NOT NULL AND totp_confirmed), disabled, "
+    "failed_logins, locked_until, created_at FROM users WHERE id > CAST($1 AS BIGINT) "
+    "ORDER BY id LIMIT CAST($2 AS INTEGER)";
+static const char SQL_KEYS_LIST[] =
+    "SELECT id, prefix, owner, scopes, expires_at, revoked_at, created_at FROM api_keys "
+    "WHERE id > CAST($1 AS BIGINT) ORDER BY id LIMIT CAST($2 AS INTEGER)";
+static const char SQL_USER_UPDATE[] =
+    "UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled) "
+    "WHERE id = $1";
+/* Expiring rather than revoking: a revoked token presented again reads as
+ * a stolen one replayed (refresh_use audits "token.reuse"); an expired one
+ * is just unknown. */
+static const char SQL_REFRESH_END[] =
+    "UPDATE refresh_tokens SET expires_at = $2 WHERE user_id = $1 AND expires_at > $2";
+static const char SQL_ROLES_LIST[] =
+    "SELECT r.name, p.unit, p.action FROM roles r LEFT JOIN permissions p ON p.role = r.name "
+    "ORDER BY r.name, p.unit, p.action";
+
+static int truthy(const char *v)
+{
+    return v && (v[0] == '1' || v[0] == 't');
+}
+
+/* One page of a list: the query asks for limit + 1 rows; the extra one
+ * only says that more exist. */
+typedef struct page_walk {
+    int limit, seen, more;
+    nq_store_user_info_fn user_fn;
+    nq_store_apikey_info_fn key_fn;
+    void *user;
+} page_walk;
+
+static int page_row(page_walk *w)
+{
+    if (w->seen++ < w->limit)
+        return 0;
+    w->more = 1;
+    return 1;
+}
+
+static int each_user_info(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    page_walk *w = user;
+    if (n != 8 || !v[0])
+        return 0;
+    if (page_row(w))
+        return 1;
+    nq_user_info u;
+    memset(&u, 0, sizeof u);
+    u.id = strtoll(v[0], NULL, 10);
+    copy(u.username, sizeof u.username, v[1]);
+    copy(u.role, sizeof u.role, v[2]);
+    u.totp_enabled = truthy(v[3]);
+    u.disabled = truthy(v[4]);
+    u.failed_logins = v[5] ? atoi(v[5]) : 0;
+    u.locked_until = v[6] ? strtod(v[6], NULL) : 0;
+    u.created_at = v[7] ? strtod(v[7], NULL) : 0;
+    return w->user_fn(w->user, &u);
+}
+
+static int each_key_info(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    page_walk *w = user;
+    if (n != 7 || !v[0])
+        return 0;
+    if (page_row(w))
+        return 1;
+    nq_apikey_info k;
+    memset(&k, 0, sizeof k);
+    k.id = strtoll(v[0], NULL, 10);
+    copy(k.prefix, sizeof k.prefix, v[1]);
+    copy(k.owner, sizeof k.owner, v[2]);
+    copy(k.scopes, sizeof k.scopes, v[3]);
+    k.expires_at = v[4] ? strtod(v[4], NULL) : 0;
+    k.revoked_at = v[5] ? strtod(v[5], NULL) : 0;
+    k.created_at = v[6] ? strtod(v[6], NULL) : 0;
+    return w->key_fn(w->user, &k);
+}
+
+static int run_page(nq_store *s, const char *sql, nq__row_fn row, page_walk *w, int64_t after_id,
+                    int *more, nq_err *err)
+{
+    if (more)
+        *more = 0;
+    if (w->limit < 1 || w->limit > NQ_STORE_LIST_MAX)
+        return nq_err_set(err, NQ_EINVAL, "limit", "1..%d", NQ_STORE_LIST_MAX);
+    if (after_id < 0)
+        return nq_err_set(err, NQ_EINVAL, "after_id", "an id, 0 or more");
+    char after[24], lim[16];
+    snprintf(after, sizeof after, "%lld", (long long)after_id);
+    snprintf(lim, sizeof lim, "%d", w->limit + 1);
+    const char *p[2] = {after, lim};
+    int rc = nq__exec1(s, sql, 2, p, row, w, NULL, err);
+    if (!rc && more)
+        *more = w->more;
+    return rc;
+}
+
+int nq_store_users_list(nq_store *s, int64_t after_id, int limit, nq_store_user_info_fn fn,
+                        void *user, int *more, nq_err *err)
+{
+    page_walk w = {limit, 0, 0, fn, NULL, user};
+    return run_page(s, SQL_USERS_LIST, each_user_info, &w, after_id, more, err);
+}
+
+int nq_store_apikeys_list(nq_store *s, int64_t after_id, int limit, nq_store_apikey_info_fn fn,
+                          void *user, int *more, nq_err *err)
+{
+    page_walk w = {limit, 0, 0, NULL, fn, user};
+    return run_page(s, SQL_KEYS_LIST, each_key_info, &w, after_id, more, err);
+}
+
+/* {"role": ..., "disabled": ...} with what the update asked for (malloc'd). */
+static char *update_detail(const char *role, int disabled)
+{
+    json_t *d = json_object();
+    if (d && role)
+        json_object_set_new(d, "role", json_string(role));
+    if (d && disabled >= 0)
+        json_object_set_new(d, "disabled", json_boolean(disabled));
+    char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    return text;
+}
+
+/* The statements of an update, inside the caller's transaction. */
+static int update_in_tx(nq_store *s, nq__db *db, const char *username, const char *role,
+                        int disabled, const char *detail, const char *actor, nq_err *err)
+{
+    int64_t id = 0, role_found = 0;
+    const char *u[1] = {username};
+    int rc = s->drv->exec(db, SQL_ID, 1, u, read_id, &id, NULL, err);
+    if (!rc && !id)
+        return nq_err_set(err, NQ_ENOTFOUND, "username", "no such user");
+    const char *r[1] = {role};
+    if (!rc && role)
+        rc = s->drv->exec(db, SQL_ROLE_EXISTS, 1, r, read_id, &role_found, NULL, err);
+    if (!rc && role && !role_found)
+        return nq_err_set(err, NQ_EINVAL, "role", "no role named '%.31s'", role);
+    char ids[24], at[32];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    snprintf(at, sizeof at, "%.6f", nq_clock_wall_s());
+    const char *p[3] = {ids, role, disabled < 0 ? NULL : disabled ? "1" : "0"};
+    if (!rc)
+        rc = s->drv->exec(db, SQL_USER_UPDATE, 3, p, NULL, NULL, NULL, err);
+    const char *q[2] = {ids, at};
+    if (!rc && disabled == 1)
+        rc = s->drv->exec(db, SQL_REFRESH_END, 2, q, NULL, NULL, NULL, err);
+    nq_audit_entry e = {actor ? actor : "system", "user.update", username, NULL, NULL, detail, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    return rc;
+}
+
+int nq_store_user_update(nq_store *s, const char *username, const char *role, int disabled,
+                         const char *actor, nq_err *err)
+{
+    if (!name_ok(username))
+        return nq_err_set(err, NQ_ENOTFOUND, "username", "no such user");
+    if (role && (!role[0] || strlen(role) > 31))
+        return nq_err_set(err, NQ_EINVAL, "role", "no role named '%.31s'", role);
+    if (disabled < -1 || disabled > 1)
+        return nq_err_set(err, NQ_EINVAL, "disabled", "-1 (keep), 0 or 1");
+    if (!role && disabled < 0)
+        return nq_err_set(err, NQ_EINVAL, "", "nothing to change: give a role or disabled");
+    char *detail = update_detail(role, disabled);
+    if (!detail)
+        return nq_err_set(err, NQ_ENOMEM, "detail", "out of memory");
+    nq__db *db;
+    int rc = nq__tx_begin(s, &db, err);
+    if (!rc) {
+        rc = update_in_tx(s, db, username, role, disabled, detail, actor, err);
+        rc = nq__tx_end(s, db, rc, err);
+    }
+    free(detail);
+    return rc;
+}
+
+typedef struct role_walk {
+    nq_store_role_fn fn;
+    void *user;
+} role_walk;
+
+static int each_role_row(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    role_walk *w = user;
+    if (n != 3 || !v[0])
+        return 0;
+    /* A role without permissions comes once, with NULL unit and action. */
+    return w->fn(w->user, v[0], v[1] && v[2] ? v[1] : NULL, v[1] && v[2] ? v[2] : NULL);
+}
+
+int nq_store_roles_list(nq_store *s, nq_store_role_fn fn, void *user, nq_err *err)
+{
+    role_walk w = {fn, user};
+    return nq__exec1(s, SQL_ROLES_LIST, 0, NULL, each_role_row, &w, NULL, err);
+}

@@ -1,8 +1,10 @@
-/* admin_routes.c - /api/v1/admin/...: what admins change (system:manage,
- * so for users only with a TOTP sign-in): users, API keys and the
- * permissions table. Every change is audited by the store under the
- * admin's name; a permission change also reloads the table the server
- * checks requests against. */
+/* admin_routes.c - /api/v1/admin/...: what admins see and change
+ * (system:manage, so for users only with a TOTP sign-in): users, API keys
+ * and the permissions table. Every change is audited by the store under
+ * the admin's name; a permission change also reloads the table the server
+ * checks requests against. The lists never carry a password hash, a TOTP
+ * secret or a key's hash: the store's list rows do not hold them. */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +205,221 @@ void srv_h_admin_role_set(srv_app *a, http_req *req, http_res *res, const char *
             a->rbac = fresh;
             pthread_rwlock_unlock(&a->rbac_lock);
             json_t *out = json_pack("{s:s, s:I}", "role", role, "permissions", (json_int_t)n);
+            http_res_json(res, 200, out);
+            json_decref(out);
+        }
+    }
+    json_decref(doc);
+}
+
+/* ---- lists ---- */
+
+/* ?limit= (1..NQ_STORE_LIST_MAX) and ?after_id= (an id, 0 or more); -1
+ * after answering 400. */
+static int page_args(const http_req *req, http_res *res, int *limit, int64_t *after_id)
+{
+    static const char *const known[] = {"limit", "after_id", NULL};
+    if (srv_args_known(req, res, known))
+        return -1;
+    const char *lv = srv_arg(req, "limit"), *av = srv_arg(req, "after_id");
+    char *end;
+    *limit = NQ_STORE_LIST_DEFAULT;
+    *after_id = 0;
+    if (lv) {
+        errno = 0;
+        long n = strtol(lv, &end, 10);
+        if (!lv[0] || *end || errno || n < 1 || n > NQ_STORE_LIST_MAX) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "query parameter limit: expected 1..%d",
+                     NQ_STORE_LIST_MAX);
+            srv_problem(res, req, 400, "bad-query", detail, NULL);
+            return -1;
+        }
+        *limit = (int)n;
+    }
+    if (av) {
+        errno = 0;
+        long long n = strtoll(av, &end, 10);
+        if (!av[0] || *end || errno || n < 0) {
+            srv_problem(res, req, 400, "bad-query",
+                        "query parameter after_id: expected an id (0 or more)", NULL);
+            return -1;
+        }
+        *after_id = n;
+    }
+    return 0;
+}
+
+/* Rows appended to items; last_id is the page's last, for next_after_id. */
+typedef struct list_out {
+    json_t *items;
+    int64_t last_id;
+    int failed; /* out of memory */
+} list_out;
+
+static json_t *time_or_null(double t)
+{
+    return t > 0 ? json_real(t) : json_null();
+}
+
+static int list_add(list_out *o, int64_t id, json_t *item)
+{
+    if (!item || json_array_append_new(o->items, item)) {
+        o->failed = 1;
+        return 1;
+    }
+    o->last_id = id;
+    return 0;
+}
+
+static int add_user(void *user, const nq_user_info *u)
+{
+    json_t *item = json_pack("{s:I, s:s, s:s, s:b, s:b, s:o, s:i, s:f}", "id", (json_int_t)u->id,
+                             "username", u->username, "role", u->role, "totp_enabled",
+                             u->totp_enabled, "disabled", u->disabled, "locked_until",
+                             time_or_null(u->locked_until), "failed_logins", u->failed_logins,
+                             "created_at", u->created_at);
+    return list_add(user, u->id, item);
+}
+
+static int add_key(void *user, const nq_apikey_info *k)
+{
+    json_t *item = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:f}", "id", (json_int_t)k->id,
+                             "prefix", k->prefix, "owner", k->owner, "scopes", k->scopes,
+                             "expires_at", time_or_null(k->expires_at), "revoked_at",
+                             time_or_null(k->revoked_at), "created_at", k->created_at);
+    return list_add(user, k->id, item);
+}
+
+/* {name: [...], "next_after_id": id} (the member only when more exist). */
+static void list_answer(http_req *req, http_res *res, const char *name, list_out *o, int more,
+                        int rc, const nq_err *err)
+{
+    if (!rc && o->failed) {
+        srv_problem(res, req, 500, "internal", "out of memory", NULL);
+        json_decref(o->items);
+        return;
+    }
+    json_t *doc = json_object();
+    json_object_set_new(doc, name, o->items);
+    if (more)
+        json_object_set_new(doc, "next_after_id", json_integer((json_int_t)o->last_id));
+    srv_query_answer(req, res, rc, err, doc);
+}
+
+void srv_h_admin_users_list(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    int limit, more = 0;
+    int64_t after_id;
+    if (page_args(req, res, &limit, &after_id) || srv_no_store(a, req, res))
+        return;
+    list_out o = {json_array(), 0, 0};
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_users_list(a->store, after_id, limit, add_user, &o, &more, &err);
+    list_answer(req, res, "users", &o, more, rc, &err);
+}
+
+void srv_h_admin_keys_list(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    int limit, more = 0;
+    int64_t after_id;
+    if (page_args(req, res, &limit, &after_id) || srv_no_store(a, req, res))
+        return;
+    list_out o = {json_array(), 0, 0};
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_apikeys_list(a->store, after_id, limit, add_key, &o, &more, &err);
+    list_answer(req, res, "api_keys", &o, more, rc, &err);
+}
+
+/* Rows come by role name: a new name starts a new role object. */
+static int add_role_row(void *user, const char *role, const char *unit, const char *action)
+{
+    list_out *o = user;
+    size_t n = json_array_size(o->items);
+    json_t *last = n ? json_array_get(o->items, n - 1) : NULL;
+    json_t *perms;
+    if (!last || strcmp(json_string_value(json_object_get(last, "name")), role) != 0) {
+        perms = json_array();
+        if (list_add(o, 0, json_pack("{s:s, s:o}", "name", role, "permissions", perms)))
+            return 1;
+    } else {
+        perms = json_object_get(last, "permissions");
+    }
+    if (unit && json_array_append_new(perms, json_pack("{s:s, s:s}", "unit", unit, "action",
+                                                        action))) {
+        o->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void srv_h_admin_roles_list(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    static const char *const known[] = {NULL};
+    if (srv_args_known(req, res, known) || srv_no_store(a, req, res))
+        return;
+    list_out o = {json_array(), 0, 0};
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_roles_list(a->store, add_role_row, &o, &err);
+    list_answer(req, res, "roles", &o, 0, rc, &err);
+}
+
+/* ---- changing a user ---- */
+
+/* An admin may not disable themselves or give up their own role (admin):
+ * done by the last admin, that would leave nobody to undo it. Keys have
+ * no account to lose. */
+static int self_check(const http_req *req, const char *username, const char *role, int disabled,
+                      nq_err *err)
+{
+    const srv_principal *p = req->principal;
+    if (!p || p->kind != SRV_PRINCIPAL_USER || strcmp(p->sub, username) != 0)
+        return NQ_OK;
+    if (disabled == 1)
+        return nq_err_set(err, NQ_EINVAL, "/disabled", "admins cannot disable themselves");
+    if (role && strcmp(role, p->role) != 0)
+        return nq_err_set(err, NQ_EINVAL, "/role",
+                          "admins cannot change their own role; another admin can");
+    return NQ_OK;
+}
+
+/* PATCH {"role"?: name, "disabled"?: bool}, at least one. */
+void srv_h_admin_user_update(srv_app *a, http_req *req, http_res *res, const char *username)
+{
+    static const char *const keys[] = {"role", "disabled", NULL};
+    json_t *doc = body_object(a, req, res, keys);
+    if (!doc)
+        return;
+    const char *role = NULL;
+    int disabled = -1;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_json_get_string(doc, "", "role", 0, 31, &role, &err);
+    if (!rc)
+        rc = nq_json_get_bool(doc, "", "disabled", 0, &disabled, &err);
+    if (!rc && !role && disabled < 0)
+        rc = nq_err_set(&err, NQ_EINVAL, "", "give \"role\", \"disabled\" or both");
+    if (!rc)
+        rc = self_check(req, username, role, disabled, &err);
+    if (rc) {
+        srv_problem_err(res, req, &err, 0);
+    } else if (!srv_no_store(a, req, res)) {
+        rc = nq_store_user_update(a->store, username, role, disabled, actor_of(req), &err);
+        if (rc) {
+            store_error(res, req, rc, &err);
+        } else {
+            nq_user_rec u;
+            rc = nq_store_user_get(a->store, username, &u, &err);
+            json_t *out = rc ? json_pack("{s:s}", "username", username)
+                             : json_pack("{s:s, s:s, s:b}", "username", username, "role",
+                                         u.role, "disabled", u.disabled);
+            sodium_memzero(&u, sizeof u); /* it held the password hash */
             http_res_json(res, 200, out);
             json_decref(out);
         }

@@ -11,7 +11,8 @@
  * which names exist); after LOCK_AFTER failures in a row an account is
  * locked for a time that doubles with each further failure, up to
  * LOCK_MAX_S; and a TOTP code is accepted once (its step must be newer than
- * the last one used). Every failure and lock is audited. */
+ * the last one used). Every failure and lock is audited. A disabled user
+ * (PATCH /api/v1/admin/users/{name}) can neither sign in nor refresh. */
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -207,10 +208,15 @@ void srv_h_auth_token(srv_app *a, http_req *req, http_res *res, const char *id)
     } else if (!found) {
         nq_pw_dummy_verify(a->hasher, pw, strlen(pw));
         login_failed(a, req, res, user, "password");
-    } else if (u.disabled || nq_pw_verify(a->hasher, u.password_hash, pw, strlen(pw),
-                                          &rehash, &err) != NQ_OK) {
+    } else if (u.disabled) {
+        /* The work and the answer of a wrong password: neither tells that
+         * the account is disabled. No failure is counted: the answer is
+         * 401 whatever the password, so guessing learns nothing. */
+        nq_pw_dummy_verify(a->hasher, pw, strlen(pw));
+        login_failed(a, req, res, user, "disabled");
+    } else if (nq_pw_verify(a->hasher, u.password_hash, pw, strlen(pw), &rehash, &err) != NQ_OK) {
         count_failure(a, &u);
-        login_failed(a, req, res, user, u.disabled ? "disabled" : "password");
+        login_failed(a, req, res, user, "password");
     } else if (u.totp_confirmed && !code) {
         srv_problem(res, req, 401, "unauthorized", "a TOTP code is required (\"totp\")", NULL);
     } else {
@@ -275,7 +281,7 @@ void srv_h_auth_refresh(srv_app *a, http_req *req, http_res *res, const char *id
             rc = nq_store_user_get(a->store, user, &u, &err);
         if (rc == NQ_EUNAVAIL)
             srv_problem(res, req, 503, "unavailable", "the store is unavailable", NULL);
-        else if (rc || u.disabled)
+        else if (rc || u.disabled) /* disabling also expired the user's tokens */
             srv_problem(res, req, 401, "unauthorized", "invalid refresh token", NULL);
         else
             issue(a, req, res, &u, mfa, family);

@@ -40,6 +40,11 @@ static const srv_route ROUTES[] = {
     GUARD("POST", "/api/v1/admin/api-keys", srv_h_admin_key_add, SYSTEM, MANAGE),
     GUARD("DELETE", "/api/v1/admin/api-keys/{id}", srv_h_admin_key_revoke, SYSTEM, MANAGE),
     GUARD("PUT", "/api/v1/admin/roles/{id}", srv_h_admin_role_set, SYSTEM, MANAGE),
+    /* Listing users and keys shows who can get in: admins only, as changes. */
+    GUARD("GET", "/api/v1/admin/users", srv_h_admin_users_list, SYSTEM, MANAGE),
+    GUARD("PATCH", "/api/v1/admin/users/{id}", srv_h_admin_user_update, SYSTEM, MANAGE),
+    GUARD("GET", "/api/v1/admin/api-keys", srv_h_admin_keys_list, SYSTEM, MANAGE),
+    GUARD("GET", "/api/v1/admin/roles", srv_h_admin_roles_list, SYSTEM, MANAGE),
     SELF("POST", "/api/v1/auth/mfa/enroll", srv_h_mfa_enroll),
     SELF("POST", "/api/v1/auth/mfa/confirm", srv_h_mfa_confirm),
 };

@@ -223,6 +223,10 @@ void srv_h_admin_user_add(srv_app *a, http_req *req, http_res *res, const char *
 void srv_h_admin_key_add(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_admin_key_revoke(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_admin_role_set(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_users_list(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_user_update(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_keys_list(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_admin_roles_list(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_enroll(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_mfa_confirm(srv_app *a, http_req *req, http_res *res, const char *id);
 

@@ -52,6 +52,10 @@ static const expect TABLE[] = {
     {"POST", "/api/v1/admin/api-keys", "ynnnnnn"},
     {"DELETE", "/api/v1/admin/api-keys/{id}", "ynnnnnn"},
     {"PUT", "/api/v1/admin/roles/{id}", "ynnnnnn"},
+    {"GET", "/api/v1/admin/users", "ynnnnnn"},
+    {"PATCH", "/api/v1/admin/users/{id}", "ynnnnnn"},
+    {"GET", "/api/v1/admin/api-keys", "ynnnnnn"},
+    {"GET", "/api/v1/admin/roles", "ynnnnnn"},
     {"GET", "/metrics", "yynnynn"},
     {"POST", "/api/v1/solve", "yyynnnn"},
     {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
@@ -476,6 +480,327 @@ static void test_admin_routes(void **state)
     http_resp_free(&r);
 }
 
+/* An admin's request with the admin's token; body NULL for none. */
+static int admin_call(const char *method, const char *path, const char *body, json_t **doc)
+{
+    char h[4400];
+    snprintf(h, sizeof h, "Authorization: Bearer %.4199s\r\n%s", g_tok[C_ADMIN],
+             body ? "Content-Type: application/json\r\n" : "");
+    http_resp r;
+    http_do(g_srv.port, method, path, h, body, body ? strlen(body) : 0, &r);
+    int st = r.status;
+    if (doc)
+        *doc = r.body_len ? http_json(&r) : NULL;
+    http_resp_free(&r);
+    return st;
+}
+
+/* PATCH /api/v1/admin/users/<user>: the status; *pointer (may be NULL) the
+ * problem's pointer, or "" when none. */
+static int patch_user(const char *user, const char *body, char *pointer, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user);
+    json_t *doc = NULL;
+    int st = admin_call("PATCH", path, body, &doc);
+    const char *ptr = json_string_value(json_object_get(doc, "pointer"));
+    if (pointer)
+        snprintf(pointer, cap, "%s", ptr ? ptr : "");
+    json_decref(doc);
+    return st;
+}
+
+/* Sign in: the status; the tokens when it is 200 (either may be NULL). */
+static int try_sign_in(const char *user, const char *pw, char *access, size_t acap, char *refresh,
+                       size_t rcap)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
+    http_resp r;
+    http_post_json(g_srv.port, "/api/v1/auth/token", "Authorization: Basic x\r\n", body, &r);
+    int st = r.status;
+    if (st == 200) {
+        json_t *doc = http_json(&r);
+        if (access)
+            snprintf(access, acap, "%s", json_string_value(json_object_get(doc, "access_token")));
+        if (refresh)
+            snprintf(refresh, rcap, "%s",
+                     json_string_value(json_object_get(doc, "refresh_token")));
+        json_decref(doc);
+    }
+    http_resp_free(&r);
+    return st;
+}
+
+/* The users of one GET (or NULL for its status st != 200). */
+static json_t *list_page(const char *path, int *st)
+{
+    json_t *doc = NULL;
+    *st = admin_call("GET", path, NULL, &doc);
+    return doc;
+}
+
+static const json_t *user_named(const json_t *users, const char *name)
+{
+    for (size_t i = 0; i < json_array_size(users); i++) {
+        const json_t *u = json_array_get(users, i);
+        if (!strcmp(json_string_value(json_object_get(u, "username")), name))
+            return u;
+    }
+    return NULL;
+}
+
+/* Listing shows the users, by id, without a password hash or TOTP secret;
+ * pages by limit and after_id walk the same list. */
+static void check_users_list(void)
+{
+    int st;
+    char path[128];
+    http_resp r;
+    char h[4400];
+    snprintf(h, sizeof h, "Authorization: Bearer %.4199s\r\n", g_tok[C_ADMIN]);
+    http_do(g_srv.port, "GET", "/api/v1/admin/users?limit=1000", h, NULL, 0, &r);
+    http_expect_status(&r, 200, "users");
+    assert_null(strstr(r.body, "password_hash"));
+    assert_null(strstr(r.body, "argon2"));
+    assert_null(strstr(r.body, "totp_secret"));
+    assert_null(strstr(r.body, "next_after_id"));
+    json_t *all = http_json(&r);
+    http_resp_free(&r);
+    const json_t *users = json_object_get(all, "users");
+    size_t n = json_array_size(users);
+    assert_true(n >= 8);
+    const json_t *ada = user_named(users, "ada"), *lst = user_named(users, "lst_a");
+    assert_non_null(ada);
+    assert_non_null(lst);
+    assert_true(json_is_true(json_object_get(ada, "totp_enabled")));
+    assert_true(json_is_false(json_object_get(lst, "totp_enabled")));
+    assert_true(json_is_false(json_object_get(lst, "disabled")));
+    assert_string_equal(json_string_value(json_object_get(lst, "role")), "analyst");
+    assert_true(json_is_null(json_object_get(lst, "locked_until")));
+    assert_int_equal(json_integer_value(json_object_get(lst, "failed_logins")), 0);
+    assert_true(json_number_value(json_object_get(lst, "created_at")) > 1.6e9);
+    /* The account locked by test_lockout shows its lock. */
+    const json_t *locked = user_named(users, "lock_me");
+    assert_non_null(locked);
+    assert_true(json_number_value(json_object_get(locked, "locked_until")) > 1.6e9);
+    assert_int_equal(json_integer_value(json_object_get(locked, "failed_logins")), 5);
+
+    /* Pages of one: each next_after_id is the id of the row just shown. */
+    json_int_t after = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "/api/v1/admin/users?limit=1&after_id=%lld",
+                 (long long)after);
+        json_t *page = list_page(path, &st);
+        assert_int_equal(st, 200);
+        const json_t *one = json_object_get(page, "users");
+        assert_int_equal(json_array_size(one), 1);
+        json_int_t id = json_integer_value(json_object_get(json_array_get(one, 0), "id"));
+        assert_int_equal(id, json_integer_value(json_object_get(json_array_get(users, i), "id")));
+        assert_true(id > after);
+        const json_t *next = json_object_get(page, "next_after_id");
+        if (i + 1 < n)
+            assert_int_equal(json_integer_value(next), id);
+        else
+            assert_null(next);
+        after = id;
+        json_decref(page);
+    }
+    snprintf(path, sizeof path, "/api/v1/admin/users?after_id=%lld", (long long)after);
+    json_t *past = list_page(path, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_array_size(json_object_get(past, "users")), 0);
+    json_decref(past);
+    json_decref(all);
+    const char *bad[] = {"?limit=0", "?limit=1001", "?limit=x", "?after_id=-1", "?after_id=1e3",
+                         "?page=2", NULL};
+    for (int i = 0; bad[i]; i++) {
+        snprintf(path, sizeof path, "/api/v1/admin/users%s", bad[i]);
+        json_t *doc = list_page(path, &st);
+        if (st != 400)
+            fail_msg("%s: %d, expected 400", path, st);
+        json_decref(doc);
+    }
+}
+
+typedef struct audit_find {
+    const char *action, *target, *actor, *detail_has;
+    int hits;
+} audit_find;
+
+static int audit_line(void *user, const char *line, size_t len)
+{
+    audit_find *f = user;
+    json_t *doc = json_loadb(line, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(doc, "type"));
+    const char *action = json_string_value(json_object_get(doc, "action"));
+    const char *target = json_string_value(json_object_get(doc, "target"));
+    const char *actor = json_string_value(json_object_get(doc, "actor"));
+    const char *detail = json_string_value(json_object_get(doc, "detail"));
+    if (type && !strcmp(type, "audit") && action && !strcmp(action, f->action) && target &&
+        !strcmp(target, f->target) && actor && !strcmp(actor, f->actor) && detail &&
+        strstr(detail, f->detail_has))
+        f->hits++;
+    json_decref(doc);
+    return 0;
+}
+
+/* How many audit entries match (read from the server's database). */
+static int audit_count(const char *action, const char *target, const char *actor,
+                       const char *detail_has)
+{
+    nq_store *s = NULL;
+    nq_err err;
+    assert_int_equal(nq_store_open(g_srv.db, 1, &s, &err), NQ_OK);
+    audit_find f = {action, target, actor, detail_has, 0};
+    assert_int_equal(nq_store_export(s, 0, audit_line, &f, &err), NQ_OK);
+    nq_store_close(s);
+    return f.hits;
+}
+
+/* A role change is audited and in force from the user's next sign-in;
+ * disabling stops sign-in and refresh at once (and the refresh tokens
+ * stay dead after enabling again). */
+static void check_user_update(void)
+{
+    char access[4200], refresh[128], auth[4300], ptr[64];
+    assert_int_equal(try_sign_in("lst_a", "long-enough-pass", access, sizeof access, NULL, 0),
+                     200);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.4199s\r\n", access);
+    assert_int_not_equal(call("GET", "/api/v1/decisions", auth), 403); /* analyst: system:read */
+    assert_int_equal(patch_user("lst_a", "{\"role\":\"viewer\"}", NULL, 0), 200);
+    assert_int_equal(try_sign_in("lst_a", "long-enough-pass", access, sizeof access, NULL, 0),
+                     200);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %.4199s\r\n", access);
+    assert_int_equal(call("GET", "/api/v1/decisions", auth), 403); /* viewer: no system:read */
+    assert_int_equal(audit_count("user.update", "lst_a", "ada", "\"role\":\"viewer\""), 1);
+
+    assert_int_equal(try_sign_in("lst_b", "long-enough-pass", NULL, 0, refresh, sizeof refresh),
+                     200);
+    assert_int_equal(patch_user("lst_b", "{\"disabled\":true}", NULL, 0), 200);
+    assert_int_equal(try_sign_in("lst_b", "long-enough-pass", NULL, 0, NULL, 0), 401);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", refresh, NULL, 0), 401);
+    assert_int_equal(audit_count("user.update", "lst_b", "ada", "\"disabled\":true"), 1);
+    assert_int_equal(patch_user("lst_b", "{\"disabled\":false}", NULL, 0), 200);
+    assert_int_equal(try_sign_in("lst_b", "long-enough-pass", NULL, 0, NULL, 0), 200);
+    assert_int_equal(post_refresh("/api/v1/auth/refresh", refresh, NULL, 0), 401);
+
+    /* Refusals: themselves, bad bodies, unknown users and roles. */
+    assert_int_equal(patch_user("ada", "{\"disabled\":true}", ptr, sizeof ptr), 422);
+    assert_string_equal(ptr, "/disabled");
+    assert_int_equal(patch_user("ada", "{\"role\":\"viewer\"}", ptr, sizeof ptr), 422);
+    assert_string_equal(ptr, "/role");
+    assert_int_equal(patch_user("ada", "{\"role\":\"admin\",\"disabled\":false}", NULL, 0), 200);
+    assert_int_equal(patch_user("lst_a", "{\"bogus\":1}", ptr, sizeof ptr), 422);
+    assert_string_equal(ptr, "/bogus");
+    assert_int_equal(patch_user("lst_a", "{\"disabled\":\"yes\"}", ptr, sizeof ptr), 422);
+    assert_string_equal(ptr, "/disabled");
+    assert_int_equal(patch_user("lst_a", "{\"role\":\"wizard\"}", ptr, sizeof ptr), 422);
+    assert_string_equal(ptr, "/role");
+    assert_int_equal(patch_user("lst_a", "{}", NULL, 0), 422);
+    assert_int_equal(patch_user("lst_a", "[true]", NULL, 0), 422);
+    assert_int_equal(patch_user("lst_a", "{\"role\":", NULL, 0), 400);
+    assert_int_equal(patch_user("nobody_here", "{\"disabled\":false}", NULL, 0), 404);
+    assert_int_equal(audit_count("user.update", "lst_a", "ada", "wizard"), 0);
+}
+
+/* The key list shows a new key's prefix and owner, never the key or its hash. */
+static void check_keys_list(void)
+{
+    json_t *doc = NULL;
+    assert_int_equal(admin_call("POST", "/api/v1/admin/api-keys",
+                                "{\"owner\":\"lister\",\"scopes\":\"nqba:read\"}", &doc),
+                     201);
+    char key[128], prefix[16];
+    snprintf(key, sizeof key, "%s", json_string_value(json_object_get(doc, "key")));
+    snprintf(prefix, sizeof prefix, "%s", json_string_value(json_object_get(doc, "prefix")));
+    json_decref(doc);
+    nq_store *s = NULL;
+    nq_err err;
+    nq_apikey_rec rec;
+    assert_int_equal(nq_store_open(g_srv.db, 1, &s, &err), NQ_OK);
+    assert_int_equal(nq_store_apikey_get(s, prefix, &rec, &err), NQ_OK);
+    nq_store_close(s);
+
+    char h[4400];
+    snprintf(h, sizeof h, "Authorization: Bearer %.4199s\r\n", g_tok[C_ADMIN]);
+    http_resp r;
+    http_do(g_srv.port, "GET", "/api/v1/admin/api-keys?limit=1000", h, NULL, 0, &r);
+    http_expect_status(&r, 200, "keys");
+    assert_null(strstr(r.body, rec.key_hash));
+    assert_null(strstr(r.body, key));
+    assert_null(strstr(r.body, "hash"));
+    doc = http_json(&r);
+    http_resp_free(&r);
+    const json_t *keys = json_object_get(doc, "api_keys"), *mine = NULL;
+    assert_true(json_array_size(keys) >= 3);
+    for (size_t i = 0; i < json_array_size(keys); i++) {
+        const json_t *k = json_array_get(keys, i);
+        if (!strcmp(json_string_value(json_object_get(k, "prefix")), prefix))
+            mine = k;
+    }
+    assert_non_null(mine);
+    assert_string_equal(json_string_value(json_object_get(mine, "owner")), "lister");
+    assert_string_equal(json_string_value(json_object_get(mine, "scopes")), "nqba:read");
+    assert_true(json_is_null(json_object_get(mine, "revoked_at")));
+    assert_true(json_is_null(json_object_get(mine, "expires_at")));
+    json_decref(doc);
+    int st;
+    doc = list_page("/api/v1/admin/api-keys?limit=1", &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(json_array_size(json_object_get(doc, "api_keys")), 1);
+    assert_true(json_integer_value(json_object_get(doc, "next_after_id")) > 0);
+    json_decref(doc);
+}
+
+/* Every built-in role with its permissions from the database. */
+static void check_roles_list(void)
+{
+    int st;
+    json_t *doc = list_page("/api/v1/admin/roles", &st);
+    assert_int_equal(st, 200);
+    const json_t *roles = json_object_get(doc, "roles");
+    const char *want[] = {"admin", "analyst", "auditor", "operator", "viewer"};
+    assert_int_equal(json_array_size(roles), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const json_t *role = json_array_get(roles, i);
+        assert_string_equal(json_string_value(json_object_get(role, "name")), want[i]);
+        const json_t *perms = json_object_get(role, "permissions");
+        assert_true(json_array_size(perms) >= 1);
+        int system_manage = 0;
+        for (size_t k = 0; k < json_array_size(perms); k++) {
+            const json_t *p = json_array_get(perms, k);
+            system_manage |= !strcmp(json_string_value(json_object_get(p, "unit")), "system") &&
+                             !strcmp(json_string_value(json_object_get(p, "action")), "manage");
+        }
+        assert_int_equal(system_manage, i == 0);
+    }
+    /* The viewer's set as test_admin_routes replaced it. */
+    const json_t *viewer = json_object_get(json_array_get(roles, 4), "permissions");
+    assert_int_equal(json_array_size(viewer), 2);
+    json_decref(doc);
+}
+
+/* What an admin reads and changes about users, keys and roles. */
+static void test_admin_lists(void **state)
+{
+    (void)state;
+    const char *add[] = {"{\"username\":\"lst_a\",\"password\":\"long-enough-pass\","
+                         "\"role\":\"analyst\"}",
+                         "{\"username\":\"lst_b\",\"password\":\"long-enough-pass\","
+                         "\"role\":\"operator\"}"};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(admin_call("POST", "/api/v1/admin/users", add[i], NULL), 201);
+    check_users_list();
+    check_user_update();
+    check_keys_list();
+    check_roles_list();
+    http_resp r;
+    http_get(g_srv.port, "/api/v1/audit/verify", &r);
+    assert_non_null(strstr(r.body, "\"ok\":true"));
+    http_resp_free(&r);
+}
+
 /* Token buckets: per address before authentication, per principal after;
  * 429 with Retry-After; the health checks are never limited. */
 static void test_rate_limits(void **state)
@@ -530,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test(test_oauth_client_credentials),
         cmocka_unit_test(test_admin_routes),
+        cmocka_unit_test(test_admin_lists),
         cmocka_unit_test(test_rate_limits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
