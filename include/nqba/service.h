@@ -224,6 +224,18 @@ int nq_service_decision_job(const json_t *request, void *prepared, const atomic_
  * kind: the prepared value records its own kind. */
 void nq_service_prepared_free(void *prepared);
 
+/* POST /api/v1/goliath/portfolio-optimization and /risk-assessment
+ * (lib/service/goliath_jobs.c, docs/api/portfolio.md). Their prepared
+ * values are released with their own free functions. */
+int nq_service_portfolio_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_portfolio_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                             nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_portfolio_free(void *prepared);
+int nq_service_risk_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_risk_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                        nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_risk_free(void *prepared);
+
 /* Canonical hash of a request for the cache and idempotency: SHA-256 hex
  * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */
 void nq_request_hash(const char *kind, const json_t *request, char out[65]);

@@ -35,6 +35,9 @@ void cli_decide_usage(FILE *out);
 void cli_decide_print_text(const json_t *answer, FILE *out);
 
 /* nqba serve [options] */
+int cli_portfolio_run(int argc, char **argv);
+void cli_portfolio_usage(FILE *out);
+
 int cli_serve_run(int argc, char **argv);
 void cli_serve_usage(FILE *out);
 

@@ -23,6 +23,8 @@ static const srv_route ROUTES[] = {
     PUBLIC("GET", "/openapi.json", srv_h_openapi),
     GUARD("POST", "/api/v1/solve", srv_h_solve, NQBA, RUN),
     GUARD("POST", "/api/v1/nqba/decision-engine", srv_h_decision, NQBA, RUN),
+    GUARD("POST", "/api/v1/goliath/portfolio-optimization", srv_h_portfolio, GOLIATH, RUN),
+    GUARD("POST", "/api/v1/goliath/risk-assessment", srv_h_risk, GOLIATH, RUN),
     GUARD("GET", "/api/v1/jobs/{id}", srv_h_job_get, NQBA, READ),
     GUARD("DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel, NQBA, RUN),
     GUARD("GET", "/api/v1/jobs/{id}/events", srv_h_job_events, NQBA, READ),

@@ -21,12 +21,19 @@ typedef struct submit_kind {
     int (*resolve)(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
     int (*prepare)(const json_t *request, void **prepared, nq_err *err);
     nq_job_fn fn;
+    void (*prepared_free)(void *prepared);
 } submit_kind;
 
 static const submit_kind SOLVE = {"solve", NULL, nq_service_solve_prepare,
-                                  nq_service_solve_job};
+                                  nq_service_solve_job, nq_service_prepared_free};
 static const submit_kind DECISION = {"decision-engine", srv_decision_resolve,
-                                     nq_service_decision_prepare, nq_service_decision_job};
+                                     nq_service_decision_prepare, nq_service_decision_job,
+                                     nq_service_prepared_free};
+static const submit_kind PORTFOLIO = {"portfolio-optimization", NULL,
+                                      nq_service_portfolio_prepare, nq_service_portfolio_job,
+                                      nq_service_portfolio_free};
+static const submit_kind RISK = {"risk-assessment", NULL, nq_service_risk_prepare,
+                                 nq_service_risk_job, nq_service_risk_free};
 
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
@@ -384,7 +391,7 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
         return;
     }
     if (a->validate_only) {
-        nq_service_prepared_free(prepared);
+        k->prepared_free(prepared);
         json_decref(doc);
         free(ref_text);
         http_res_static(res, 200, "application/json", "{\"valid\":true}");
@@ -393,7 +400,7 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
     nq_job_submit s = {.kind = k->kind,
                        .request = doc, /* the job's from here on */
                        .prepared = prepared,
-                       .prepared_free = nq_service_prepared_free,
+                       .prepared_free = k->prepared_free,
                        .fn = k->fn,
                        .priority = prio,
                        .idempotency_key = http_req_header(req, "Idempotency-Key"),
@@ -423,4 +430,16 @@ void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     submit(a, req, res, &DECISION);
+}
+
+void srv_h_portfolio(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &PORTFOLIO);
+}
+
+void srv_h_risk(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &RISK);
 }

@@ -59,6 +59,8 @@ static const expect TABLE[] = {
     {"GET", "/metrics", "yynnynn"},
     {"POST", "/api/v1/solve", "yyynnnn"},
     {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
+    {"POST", "/api/v1/goliath/portfolio-optimization", "yyynnnn"},
+    {"POST", "/api/v1/goliath/risk-assessment", "yyynnnn"},
     {"GET", "/api/v1/jobs/{id}", "yyyyyny"},
     {"DELETE", "/api/v1/jobs/{id}", "yyynnnn"},
     {"GET", "/api/v1/jobs/{id}/events", "yyyyyny"},

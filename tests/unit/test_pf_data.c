@@ -112,7 +112,7 @@ static double min_eigenvalue(const double *S, int32_t n)
     double *l = malloc((size_t)n * sizeof *l), *V = malloc((size_t)n * n * sizeof *V);
     assert_non_null(l);
     assert_non_null(V);
-    assert_int_equal(nq__sym_eig(S, n, l, V), NQ_OK);
+    assert_int_equal(nq_sym_eig(S, n, l, V), NQ_OK);
     double m = l[0];
     free(l);
     free(V);

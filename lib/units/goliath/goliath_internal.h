@@ -1,28 +1,12 @@
-/* goliath_internal.h - what the portfolio files share: dense linear algebra
- * on row-major matrices (LAPACK underneath) and small vector helpers. */
+/* goliath_internal.h - what the portfolio files share. */
 #ifndef NQBA_GOLIATH_INTERNAL_H
 #define NQBA_GOLIATH_INTERNAL_H
 
 #include <stdint.h>
 
+#include "nqba/linalg.h"
 #include "nqba/portfolio.h"
 
-/* Cholesky A = L L' in place: on success the lower triangle of A (row-major)
- * holds L; the strict upper triangle is set to 0. Returns NQ_OK, or
- * NQ_EINVAL when A is not positive definite (A is then garbage). */
-int nq__chol(double *A, int32_t n);
-
-/* Solve L L' x = b in place (b becomes x), L from nq__chol. */
-void nq__chol_solve(const double *L, int32_t n, double *b);
-
-/* Symmetric eigen-decomposition: evals ascending (n); evecs (n x n, may
- * equal A) row k is the unit eigenvector of evals[k]. A is not changed
- * unless evecs == A. Returns NQ_OK, NQ_ENOMEM or NQ_EINTERNAL. */
-int nq__sym_eig(const double *A, int32_t n, double *evals, double *evecs);
-
-/* x' A y for an n x n row-major A. */
-double nq__quad(const double *A, const double *x, const double *y, int32_t n);
-double nq__dot(const double *x, const double *y, int32_t n);
 
 /* pandas ewm(span=span, adjust=True, ignore_na=False).mean() of the t
  * values x[k * stride], at the last one; NAN when none is a number. */
@@ -37,5 +21,20 @@ int32_t nq__pair_moments(const nq_returns *r, int32_t a, int32_t b, double *cov,
 /* Hierarchical risk parity (PyPortfolioOpt 1.5 HRPOpt, single linkage):
  * s->n weights into w, from s->returns when given, else from s->S. */
 int nq__pf_hrp(const nq_pf_spec *s, double *w, nq_err *err);
+
+/* The cardinality search (cardinality.c): called by nq_pf_optimize, after
+ * its checks, when s->max_assets > 0 or s->min_weight > 0. */
+int nq__pf_cardinality(const nq_pf_spec *s, nq_pf_result *out, nq_err *err);
+
+/* s's objective (min_volatility, max_sharpe, efficient_return,
+ * efficient_risk or max_quadratic_utility) with the weights of assets
+ * where in[i] == 0 fixed at 0 and each held asset's lower bound raised to
+ * max(lb_i, min_weight). s must have passed nq_pf_optimize's checks (they
+ * are not repeated, for speed). out is filled as by nq_pf_optimize; it
+ * must be zeroed, or a result of an earlier call with the same s->n, whose
+ * weight array is then reused. NQ_EINVAL when the subset is infeasible
+ * (out->w is then unspecified but still owned by out). */
+int nq__pf_solve_subset(const nq_pf_spec *s, const unsigned char *in, double min_weight,
+                        nq_pf_result *out, nq_err *err);
 
 #endif

@@ -253,7 +253,7 @@ int nq_pf_portfolio_returns(const nq_returns *ret, const double *w, double *out,
         const double *row = ret->r + (size_t)k * ret->n;
         if (!row_complete(row, ret->n))
             continue;
-        double s = nq__dot(w, row, ret->n);
+        double s = nq_dot(w, row, ret->n);
         if (!isfinite(s))
             return nq_err_set(err, NQ_ERANGE, "/returns", "row %d: portfolio return overflows",
                               (int)k);

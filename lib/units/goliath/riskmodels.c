@@ -293,8 +293,8 @@ int nq_psd_repair(double *S, int32_t n, int *repaired, nq_err *err)
     for (int32_t i = 0; i < n; i++)
         A[(size_t)i * n + i] += 1e-16;
     int rc = NQ_OK;
-    if (nq__chol(A, n) != NQ_OK) {
-        rc = nq__sym_eig(S, n, l, A);
+    if (nq_chol(A, n) != NQ_OK) {
+        rc = nq_sym_eig(S, n, l, A);
         if (rc == NQ_OK) {
             clip_rebuild(S, l, A, n);
             if (repaired)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "goliath_internal.h"
+#include "nqba/linalg.h"
 
 /* Reference LAPACK built by gfortran takes the lengths of character
  * arguments as hidden trailing size_t parameters. */
@@ -16,7 +16,7 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
              double *w, double *work, const int *lwork, int *iwork, const int *liwork, int *info,
              size_t jobz_len, size_t uplo_len);
 
-int nq__chol(double *A, int32_t n)
+int nq_chol(double *A, int32_t n)
 {
     int nn = (int)n, info = 0;
     if (n <= 0)
@@ -30,7 +30,7 @@ int nq__chol(double *A, int32_t n)
     return NQ_OK;
 }
 
-void nq__chol_solve(const double *L, int32_t n, double *b)
+void nq_chol_solve(const double *L, int32_t n, double *b)
 {
     for (int32_t i = 0; i < n; i++) { /* L y = b */
         double s = b[i];
@@ -47,7 +47,7 @@ void nq__chol_solve(const double *L, int32_t n, double *b)
     }
 }
 
-int nq__sym_eig(const double *A, int32_t n, double *evals, double *evecs)
+int nq_sym_eig(const double *A, int32_t n, double *evals, double *evecs)
 {
     int nn = (int)n, info = 0, lwork = -1, liwork = -1, iwq = 0;
     double wq = 0.0;
@@ -75,7 +75,7 @@ int nq__sym_eig(const double *A, int32_t n, double *evals, double *evecs)
     return info == 0 ? NQ_OK : NQ_EINTERNAL;
 }
 
-double nq__dot(const double *x, const double *y, int32_t n)
+double nq_dot(const double *x, const double *y, int32_t n)
 {
     double s = 0.0;
     for (int32_t i = 0; i < n; i++)
@@ -83,10 +83,10 @@ double nq__dot(const double *x, const double *y, int32_t n)
     return s;
 }
 
-double nq__quad(const double *A, const double *x, const double *y, int32_t n)
+double nq_quad(const double *A, const double *x, const double *y, int32_t n)
 {
     double s = 0.0;
     for (int32_t i = 0; i < n; i++)
-        s += x[i] * nq__dot(A + (size_t)i * n, y, n);
+        s += x[i] * nq_dot(A + (size_t)i * n, y, n);
     return s;
 }
