@@ -47,6 +47,21 @@ int nq_store_latest_version(const nq_store *s); /* what migrate brings it to */
 
 /* ---- decisions ----------------------------------------------------------- */
 
+/* A row of a unit's own table (the seed's portfolio_optimization,
+ * energy_optimization, lead_scoring), written with its decision in the
+ * same transaction, with the decision's id, quantum flag and time. */
+typedef enum nq_unit_table {
+    NQ_UNIT_TABLE_NONE = 0,
+    NQ_UNIT_TABLE_PORTFOLIO = 1,   /* v: risk_tolerance, target_return, expected_return */
+    NQ_UNIT_TABLE_ENERGY = 2,      /* v: optimization_target, cost_savings, efficiency_gain */
+    NQ_UNIT_TABLE_LEAD_SCORING = 3 /* v: lead_id, score, priority_level */
+} nq_unit_table;
+
+typedef struct nq_unit_row {
+    nq_unit_table table;
+    const char *v[3]; /* text values in the order above; NULL is SQL NULL */
+} nq_unit_row;
+
 typedef struct nq_decision_rec {
     char id[33];          /* the job id (32 hex characters) */
     const char *unit;     /* "nqba", "flyfox", "goliath", "sigma", "engine" */
@@ -59,6 +74,7 @@ typedef struct nq_decision_rec {
     const char *user;     /* the principal, or NULL (anonymous) */
     int quantum_enhanced; /* the annealing engine produced the answer */
     double created_at;    /* Unix seconds; 0 = now */
+    nq_unit_row unit_row; /* table NONE: no unit row */
 } nq_decision_rec;
 
 /* Store a decision and append its audit entry (actor = user, action

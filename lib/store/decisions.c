@@ -121,6 +121,31 @@ static int insert_rows(nq_store *s, nq__db *db, row_buf *rows, int n, nq_err *er
     return rc;
 }
 
+/* The unit tables' inserts: literals, as every statement (the drivers
+ * cache prepared statements by the address of their text). */
+static const char *const SQL_UNIT_ROW[] = {
+    NULL,
+    "INSERT INTO portfolio_optimization (decision_id, risk_tolerance, target_return, "
+    "expected_return, quantum_optimized, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    "INSERT INTO energy_optimization (decision_id, optimization_target, cost_savings, "
+    "efficiency_gain, quantum_enhanced, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    "INSERT INTO lead_scoring (decision_id, lead_id, score, priority_level, quantum_enhanced, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6)"};
+
+static int insert_unit_rows(nq_store *s, nq__db *db, nq__pending *list, row_buf *rows, int one,
+                            nq_err *err)
+{
+    int i = 0, rc = NQ_OK;
+    for (nq__pending *p = list; p && !rc; p = one ? NULL : p->next, i++) {
+        const nq_unit_row *u = &p->d->unit_row;
+        if (u->table <= NQ_UNIT_TABLE_NONE || u->table > NQ_UNIT_TABLE_LEAD_SCORING)
+            continue;
+        const char *v[6] = {p->d->id, u->v[0], u->v[1], u->v[2], rows[i].p[9], rows[i].at};
+        rc = s->drv->exec(db, SQL_UNIT_ROW[u->table], 6, v, NULL, NULL, NULL, err);
+    }
+    return rc;
+}
+
 /* Every decision of the list (or only its first, with one) and their
  * audit entries in one transaction: all or none. The chain's head is read
  * and written once. */
@@ -144,6 +169,8 @@ static int write_batch(nq_store *s, nq__pending *list, int one, nq_err *err)
     int rc = nq__tx_begin(s, &db, err);
     if (!rc) {
         rc = insert_rows(s, db, rows, n, err);
+        if (!rc)
+            rc = insert_unit_rows(s, db, list, rows, one, err);
         /* The head is locked last, so writers of other nodes wait for it
          * only while this transaction appends its entries and commits. */
         if (!rc)

@@ -83,8 +83,38 @@ static int annealing(const char *found_by)
     return 0;
 }
 
+/* The seed's per-unit table row of a portfolio run: the request's risk
+ * tolerance and target, the answer's expected return. Text in bufs. */
+typedef struct unit_bufs {
+    char tolerance[64], target[32], expected[32];
+} unit_bufs;
+
+static void portfolio_row(const nq_job_record *rec, nq_unit_row *row, unit_bufs *b)
+{
+    json_t *req = json_loads(rec->request, 0, NULL), *res = json_loads(rec->result, 0, NULL);
+    const char *tol = json_string_value(json_object_get(req, "risk_tolerance"));
+    const json_t *target = json_object_get(req, "target_return");
+    const json_t *ret = json_object_get(json_object_get(res, "performance"), "expected_return");
+    row->table = NQ_UNIT_TABLE_PORTFOLIO;
+    if (tol) {
+        snprintf(b->tolerance, sizeof b->tolerance, "%.63s", tol);
+        row->v[0] = b->tolerance;
+    }
+    if (json_is_number(target)) {
+        snprintf(b->target, sizeof b->target, "%.17g", json_number_value(target));
+        row->v[1] = b->target;
+    }
+    if (json_is_number(ret)) {
+        snprintf(b->expected, sizeof b->expected, "%.17g", json_number_value(ret));
+        row->v[2] = b->expected;
+    }
+    json_decref(req);
+    json_decref(res);
+}
+
 int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
 {
+    unit_bufs ub;
     srv_app *a = user;
     nq_decision_rec d;
     memset(&d, 0, sizeof d);
@@ -99,6 +129,8 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
     d.user = NULL; /* no principals until authentication exists */
     d.quantum_enhanced = rec->result && annealing(rec->found_by);
     d.created_at = rec->created_at;
+    if (rec->result && !strcmp(rec->kind, "portfolio-optimization"))
+        portfolio_row(rec, &d.unit_row, &ub);
     int rc = nq_store_put_decision(a->store, &d, err);
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
     if (rc) {

@@ -50,7 +50,8 @@ static void fill(const char *path)
                              0.25,
                              "alice",
                              0,
-                             1700000000.5 + i};
+                             1700000000.5 + i,
+                             {NQ_UNIT_TABLE_NONE, {NULL, NULL, NULL}}};
         snprintf(d.id, sizeof d.id, "%032x", i);
         assert_int_equal(nq_store_put_decision(s, &d, &err), NQ_OK);
     }

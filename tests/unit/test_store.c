@@ -122,7 +122,8 @@ static void suite_decisions(const char *kind)
 
     /* The same id twice: refused, and nothing half-written (the audit
      * chain still verifies with one entry per stored decision). */
-    nq_decision_rec dup = {"", "nqba", "decision-engine", "{}", NULL, "", "failed", 0, NULL, 0, 0};
+    nq_decision_rec dup = {"", "nqba", "decision-engine", "{}", NULL, "", "failed", 0, NULL, 0, 0,
+                           {NQ_UNIT_TABLE_NONE, {NULL, NULL, NULL}}};
     make_id(2, dup.id);
     assert_int_equal(nq_store_put_decision(s, &dup, &err), NQ_EINVAL);
     expect_verify(s, 1, 0, NULL);
