@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
-# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store ...]  (default: all)
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
@@ -21,7 +21,7 @@ replace_section() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store)
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio)
 for s in "${sections[@]}"; do
     out=$(mktemp)
     case "$s" in
@@ -29,6 +29,12 @@ for s in "${sections[@]}"; do
     cqm) ./build/bench_cqm --out "$out" ;;
     http) bench/http.sh "$out" ;;
     store) bench/store.sh "$out" ;;
+    portfolio)
+        peer=$(mktemp)
+        /usr/bin/python3 bench/peer_portfolio.py "$shared" >"$peer" ||
+            echo "bench.sh: no portfolio peer (python3-cvxopt, python3-scipy, python3-pandas)" >&2
+        ./build/bench_portfolio "$shared" --peer "$peer" >"$out"
+        rm -f "$peer" ;;
     *) echo "bench.sh: unknown section $s" >&2; exit 2 ;;
     esac
     replace_section "$s" "$out"

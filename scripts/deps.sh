@@ -17,6 +17,7 @@ PACKAGES=(
   libhiredis-dev                # the shared result cache (Redis)
   libsodium-dev                 # password hashing, token MACs, field encryption
   liblapack-dev                 # Cholesky and eigenvalues for the portfolio optimizer
+  python3-cvxopt python3-scipy python3-pandas  # portfolio benchmark peers (make bench)
 )
 
 missing=()

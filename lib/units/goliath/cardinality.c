@@ -27,7 +27,7 @@
 #define UNITS 100         /* weight granularity of the surrogate: 1% */
 #define ENGINE_ALTS 24    /* alternatives asked of the engine */
 #define MAX_PASSES 100    /* local-search passes (each tries every move) */
-#define ENGINE_TIME 0.25  /* seconds for the engine when the request gives none */
+#define ENGINE_TIME 0.05  /* seconds for the engine when the request gives none */
 #define SCORE_EPS 1e-12
 
 /* Smaller is better, whatever the objective. */
