@@ -35,6 +35,8 @@ void cli_decide_usage(FILE *out);
 void cli_decide_print_text(const json_t *answer, FILE *out);
 
 /* nqba serve [options] */
+int cli_energy_run(int argc, char **argv);
+void cli_energy_usage(FILE *out);
 int cli_portfolio_run(int argc, char **argv);
 void cli_portfolio_usage(FILE *out);
 
@@ -59,6 +61,19 @@ int cli_exit_for(int code);
  * source names the input in messages. Returns 0 or an exit status after
  * printing why. */
 int cli_read_input(const char *path, const char *source, nq_buf *out);
+/* Unit requests (cli_request.c): a JSON object from path (NULL: an empty
+ * object); a member set to a file's text; and an error printed against
+ * the file a member came from ("nqba: prices.csv: line 5: ...") or else
+ * the request. Each returns 0 or an exit status after printing why. */
+typedef struct cli_file_member {
+    const char *pointer; /* "/prices_csv" */
+    const char *path;    /* the file it was read from, or NULL */
+} cli_file_member;
+int cli_request_read(const char *path, json_t **doc);
+int cli_request_file(json_t *doc, const char *key, const char *path);
+void cli_request_error(const char *request, const cli_file_member *files, int n,
+                       const nq_err *err);
+
 /* "nqba: SOURCE: WHERE: MESSAGE", without repeating SOURCE when the error's
  * location already starts with it ("file:line"). */
 void cli_print_input_error(const char *source, const nq_err *err);

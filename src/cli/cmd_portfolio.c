@@ -12,11 +12,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nqba/buf.h"
 #include "nqba/goliath.h"
 #include "nqba/json.h"
-
-#define PF_MAX_INPUT ((size_t)64 << 20)
 
 typedef struct pf_args {
     const char *request, *prices, *benchmark;
@@ -48,20 +45,6 @@ void cli_portfolio_usage(FILE *out)
           "  --level L                (risk) VaR/CVaR confidence, default 0.95\n"
           "  --json                   print the answer document\n",
           out);
-}
-
-/* Read a text file into member key of doc. */
-static int set_file(json_t *doc, const char *key, const char *path)
-{
-    nq_buf b;
-    nq_buf_init(&b, PF_MAX_INPUT);
-    int rc = cli_read_input(path, path, &b);
-    if (!rc && json_object_set_new(doc, key, json_stringn(b.data ? b.data : "", b.len)) != 0) {
-        fprintf(stderr, "nqba: %s: not UTF-8 text\n", path);
-        rc = CLI_EXIT_USAGE;
-    }
-    nq_buf_free(&b);
-    return rc;
 }
 
 static int set_number(json_t *doc, const char *key, const char *opt, const char *v)
@@ -119,22 +102,6 @@ static int apply_option(json_t *doc, pf_args *a, const char *opt, const char *v)
     return CLI_EXIT_USAGE;
 }
 
-static int read_request(const char *path, json_t **doc)
-{
-    nq_buf b;
-    nq_buf_init(&b, PF_MAX_INPUT);
-    int rc = cli_read_input(path, path, &b);
-    nq_err err;
-    nq_json_limits lim;
-    nq_json_limits_default(&lim);
-    if (!rc && nq_json_parse(b.data ? b.data : "", b.len, path, &lim, doc, &err)) {
-        cli_print_input_error(path, &err);
-        rc = CLI_EXIT_USAGE;
-    }
-    nq_buf_free(&b);
-    return rc;
-}
-
 static int parse_args(int argc, char **argv, pf_args *a, json_t **doc)
 {
     memset(a, 0, sizeof *a);
@@ -148,13 +115,7 @@ static int parse_args(int argc, char **argv, pf_args *a, json_t **doc)
             return cli_bad_value("portfolio", "REQUEST", "one request file", argv[i]);
         a->request = argv[i];
     }
-    int rc = a->request ? read_request(a->request, doc) : 0;
-    if (!rc && !*doc)
-        *doc = json_object();
-    if (!rc && !json_is_object(*doc)) {
-        fprintf(stderr, "nqba: %s: the request must be a JSON object\n", a->request);
-        rc = CLI_EXIT_USAGE;
-    }
+    int rc = cli_request_read(a->request, doc);
     for (int i = 2; !rc && i < argc; i++) {
         if (argv[i][0] != '-' || !strcmp(argv[i], "-"))
             continue;
@@ -169,9 +130,9 @@ static int parse_args(int argc, char **argv, pf_args *a, json_t **doc)
         }
     }
     if (!rc && a->prices)
-        rc = set_file(*doc, "prices_csv", a->prices);
+        rc = cli_request_file(*doc, "prices_csv", a->prices);
     if (!rc && a->benchmark)
-        rc = set_file(*doc, "benchmark_csv", a->benchmark);
+        rc = cli_request_file(*doc, "benchmark_csv", a->benchmark);
     return rc;
 }
 
@@ -179,13 +140,9 @@ static int parse_args(int argc, char **argv, pf_args *a, json_t **doc)
  * one: "prices.csv: line 5: ...". */
 static void print_error(const pf_args *a, const nq_err *err)
 {
-    const char *src = !strcmp(err->where, "/prices_csv") && a->prices      ? a->prices
-                      : !strcmp(err->where, "/benchmark_csv") && a->benchmark ? a->benchmark
-                                                                              : NULL;
-    if (src)
-        fprintf(stderr, "nqba: %s: %s\n", src, err->msg);
-    else
-        cli_print_input_error(a->request ? a->request : "request", err);
+    const cli_file_member files[] = {{"/prices_csv", a->prices},
+                                     {"/benchmark_csv", a->benchmark}};
+    cli_request_error(a->request, files, 2, err);
 }
 
 /* ---- the summary --------------------------------------------------------------------- */
