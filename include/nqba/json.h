@@ -55,6 +55,10 @@ int nq_json_get_typed(const json_t *obj, const char *ptr, const char *key,
 int nq_json_as_number(const json_t *v, const char *ptr, double *out, nq_err *err);
 
 /* Reject members of obj not in the NULL-terminated list `allowed`. */
+/* Append a formatted sentence (at most 511 bytes) to a JSON array: the
+ * lines of an answer's explanation. */
+void nq_json_say(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int nq_json_check_keys(const json_t *obj, const char *ptr, const char *const *allowed,
                        nq_err *err);
 

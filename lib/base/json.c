@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -363,4 +364,14 @@ int nq_json_check_keys(const json_t *obj, const char *ptr, const char *const *al
         }
     }
     return NQ_OK;
+}
+
+void nq_json_say(json_t *list, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    json_array_append_new(list, json_string(line));
 }

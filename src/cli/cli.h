@@ -70,6 +70,13 @@ typedef struct cli_file_member {
     const char *path;    /* the file it was read from, or NULL */
 } cli_file_member;
 int cli_request_read(const char *path, json_t **doc);
+/* The arguments of a unit command from argv[first]: the request file (the
+ * one argument that is not an option or an option's value) read into
+ * *doc, --json, then every other "--option value" handed to apply in
+ * order. */
+typedef int (*cli_option_fn)(void *user, json_t *doc, const char *opt, const char *value);
+int cli_request_args(const char *cmd, int argc, char **argv, int first, cli_option_fn apply,
+                     void *user, json_t **doc, const char **request, int *json);
 int cli_request_file(json_t *doc, const char *key, const char *path);
 void cli_request_error(const char *request, const cli_file_member *files, int n,
                        const nq_err *err);

@@ -61,3 +61,42 @@ void cli_request_error(const char *request, const cli_file_member *files, int n,
         }
     cli_print_input_error(request ? request : "request", err);
 }
+
+/* Options take a value, except --json. */
+static int is_option(const char *a)
+{
+    return a[0] == '-' && strcmp(a, "-") != 0;
+}
+
+int cli_request_args(const char *cmd, int argc, char **argv, int first, cli_option_fn apply,
+                     void *user, json_t **doc, const char **request, int *json)
+{
+    *request = NULL;
+    *json = 0;
+    *doc = NULL;
+    for (int i = first; i < argc; i++) {
+        if (is_option(argv[i])) {
+            i += strcmp(argv[i], "--json") != 0; /* skip the option's value */
+            continue;
+        }
+        if (*request)
+            return cli_bad_value(cmd, "REQUEST", "one request file", argv[i]);
+        *request = argv[i];
+    }
+    int rc = cli_request_read(*request, doc);
+    for (int i = first; !rc && i < argc; i++) {
+        if (!is_option(argv[i]))
+            continue;
+        if (!strcmp(argv[i], "--json")) {
+            *json = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "nqba %s: %s needs a value\n", cmd, argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        rc = apply(user, *doc, argv[i], argv[i + 1]);
+        i++;
+    }
+    return rc;
+}

@@ -78,8 +78,9 @@ static const opt_map OPTS[] = {
     {"--level", "level", 'n'},
 };
 
-static int apply_option(json_t *doc, pf_args *a, const char *opt, const char *v)
+static int apply_option(void *user, json_t *doc, const char *opt, const char *v)
 {
+    pf_args *a = user;
     if (!strcmp(opt, "--prices")) {
         a->prices = v;
         return 0;
@@ -105,30 +106,8 @@ static int apply_option(json_t *doc, pf_args *a, const char *opt, const char *v)
 static int parse_args(int argc, char **argv, pf_args *a, json_t **doc)
 {
     memset(a, 0, sizeof *a);
-    *doc = NULL;
-    for (int i = 2; i < argc; i++) {
-        if (argv[i][0] == '-' && strcmp(argv[i], "-") != 0) {
-            i += strcmp(argv[i], "--json") != 0; /* skip the option's value */
-            continue;
-        }
-        if (a->request)
-            return cli_bad_value("portfolio", "REQUEST", "one request file", argv[i]);
-        a->request = argv[i];
-    }
-    int rc = cli_request_read(a->request, doc);
-    for (int i = 2; !rc && i < argc; i++) {
-        if (argv[i][0] != '-' || !strcmp(argv[i], "-"))
-            continue;
-        if (!strcmp(argv[i], "--json")) {
-            a->json = 1;
-        } else if (i + 1 >= argc) {
-            fprintf(stderr, "nqba portfolio: %s needs a value\n", argv[i]);
-            rc = CLI_EXIT_USAGE;
-        } else {
-            rc = apply_option(*doc, a, argv[i], argv[i + 1]);
-            i++;
-        }
-    }
+    int rc = cli_request_args("portfolio", argc, argv, 2, apply_option, a, doc, &a->request,
+                              &a->json);
     if (!rc && a->prices)
         rc = cli_request_file(*doc, "prices_csv", a->prices);
     if (!rc && a->benchmark)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "goliath_json.h"
+#include "nqba/json.h"
 
 typedef struct run_ctx {
     const nq_goliath_req *r;
@@ -287,17 +288,6 @@ static const char *label(nq_pf_objective o)
     return (unsigned)o < NQ_PF_OBJECTIVES ? names[o] : "Portfolio";
 }
 
-static void say(json_t *list, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(json_t *list, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    json_array_append_new(list, json_string(line));
-}
-
 /* The three largest weights, "MA 35.3%, FB 20.6%, PFE 19.6%". */
 static void largest(const run_ctx *c, char *out, size_t cap)
 {
@@ -331,16 +321,16 @@ static void explain_bounds(const run_ctx *c, json_t *list)
             count++;
         }
     if (count)
-        say(list, "%d asset(s) at their upper weight bound: %s.", count, names);
+        nq_json_say(list, "%d asset(s) at their upper weight bound: %s.", count, names);
     for (int32_t s = 0; s < c->r->n_sectors; s++) {
         double sum = 0;
         for (int32_t i = 0; i < c->r->u.n; i++)
             sum += c->r->sector[i] == s ? c->res.w[i] : 0;
         if (!isnan(c->r->sector_max[s]) && sum >= c->r->sector_max[s] - 1e-7)
-            say(list, "Sector %s is at its cap of %.1f%%.", c->r->sector_names[s],
+            nq_json_say(list, "Sector %s is at its cap of %.1f%%.", c->r->sector_names[s],
                 100 * c->r->sector_max[s]);
         if (!isnan(c->r->sector_min[s]) && sum <= c->r->sector_min[s] + 1e-7)
-            say(list, "Sector %s is at its floor of %.1f%%.", c->r->sector_names[s],
+            nq_json_say(list, "Sector %s is at its floor of %.1f%%.", c->r->sector_names[s],
                 100 * c->r->sector_min[s]);
     }
 }
@@ -352,29 +342,29 @@ static json_t *explain(const run_ctx *c)
     largest(c, top, sizeof top);
     if (!list)
         return NULL;
-    say(list, "%s portfolio (%s): %d of %d assets held; largest %s.", label(c->spec.objective),
+    nq_json_say(list, "%s portfolio (%s): %d of %d assets held; largest %s.", label(c->spec.objective),
         c->res.method, (int)c->res.held, (int)c->r->u.n, top);
-    say(list, "Expected annual return %.2f%%, volatility %.2f%%, Sharpe ratio %.3f at a "
+    nq_json_say(list, "Expected annual return %.2f%%, volatility %.2f%%, Sharpe ratio %.3f at a "
               "risk-free rate of %.2f%%.",
         100 * c->res.expected_return, 100 * c->res.volatility, c->res.sharpe, 100 * c->spec.rf);
     if (c->spec.objective == NQ_PF_MIN_CVAR)
-        say(list, "CVaR at %.0f%%: an average loss of %.3f%% per period in the worst %.0f%% of "
+        nq_json_say(list, "CVaR at %.0f%%: an average loss of %.3f%% per period in the worst %.0f%% of "
                   "%d periods.",
             100 * c->spec.beta, 100 * c->res.cvar, 100 * (1 - c->spec.beta), (int)c->scen.t);
     explain_bounds(c, list);
     if (c->spec.max_assets > 0 || c->spec.min_weight > 0)
-        say(list, "Cardinality: at most %d assets, each held at %.1f%% or more; the engine "
+        nq_json_say(list, "Cardinality: at most %d assets, each held at %.1f%% or more; the engine "
                   "searched the subsets, %lld of them solved exactly.",
             c->spec.max_assets > 0 ? (int)c->spec.max_assets : (int)c->r->u.n,
             100 * c->spec.min_weight, (long long)c->res.subsets);
     if (c->spec.w0)
-        say(list, "Turnover %.1f%% of the portfolio's value%s.", 100 * c->res.turnover,
+        nq_json_say(list, "Turnover %.1f%% of the portfolio's value%s.", 100 * c->res.turnover,
             c->spec.max_turnover >= 0 ? " (within the limit)" : "");
     if (c->repaired)
-        say(list, "The covariance matrix was not positive semidefinite: its negative "
+        nq_json_say(list, "The covariance matrix was not positive semidefinite: its negative "
                   "eigenvalues were set to 0.");
     if (c->has_alloc)
-        say(list, "Whole shares for %.2f: %.2f invested, %.2f left in cash.", c->r->budget,
+        nq_json_say(list, "Whole shares for %.2f: %.2f invested, %.2f left in cash.", c->r->budget,
             c->alloc.invested, c->alloc.leftover);
     return list;
 }
