@@ -22,11 +22,12 @@
 #include "nqba/err.h"
 
 typedef struct nq_csv_limits {
+    char sep;          /* the cell separator: ',' (0 means ','), ';' or '\t' */
     int32_t max_rows;  /* data rows, not counting the header */
     int32_t max_cols;
     size_t max_cell;   /* bytes in one cell */
 } nq_csv_limits;
-void nq_csv_limits_default(nq_csv_limits *l); /* 1,000,000 rows, 1,000 columns, 4,096 bytes */
+void nq_csv_limits_default(nq_csv_limits *l); /* ',', 1,000,000 rows, 1,000 columns, 4,096 bytes */
 
 typedef struct nq_csv {
     int32_t rows, cols;   /* data rows (after the header), columns */

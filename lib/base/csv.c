@@ -15,6 +15,7 @@
 
 void nq_csv_limits_default(nq_csv_limits *l)
 {
+    l->sep = ',';
     l->max_rows = 1000000;
     l->max_cols = 1000;
     l->max_cell = 4096;
@@ -43,6 +44,7 @@ typedef struct reader {
     int32_t n_rows, cap_rows, cols, row_cells;
     const nq_csv_limits *lim;
     const char *where;
+    char sep;
 } reader;
 
 static int fail(reader *r, nq_err *err, int code, const char *why)
@@ -94,10 +96,10 @@ static int read_cell(reader *r, nq_err *err)
         }
         while (r->pos < r->len && r->s[r->pos] == ' ')
             r->pos++;
-        if (r->pos < r->len && r->s[r->pos] != ',' && r->s[r->pos] != '\n' && r->s[r->pos] != '\r')
+        if (r->pos < r->len && r->s[r->pos] != r->sep && r->s[r->pos] != '\n' && r->s[r->pos] != '\r')
             return fail(r, err, NQ_EPARSE, "text after a closing quote");
     } else {
-        while (r->pos < r->len && r->s[r->pos] != ',' && r->s[r->pos] != '\n' &&
+        while (r->pos < r->len && r->s[r->pos] != r->sep && r->s[r->pos] != '\n' &&
                r->s[r->pos] != '\r') {
             if (r->s[r->pos] == '"')
                 return fail(r, err, NQ_EPARSE, "a quote inside an unquoted cell");
@@ -159,7 +161,7 @@ static int read_all(reader *r, nq_err *err)
         rc = read_cell(r, err);
         if (rc)
             break;
-        if (r->pos < r->len && r->s[r->pos] == ',') {
+        if (r->pos < r->len && r->s[r->pos] == r->sep) {
             r->pos++;
             continue;
         }
@@ -188,6 +190,7 @@ int nq_csv_parse(const char *text, size_t len, const char *where, const nq_csv_l
     nq_csv_limits_default(&dl);
     memset(out, 0, sizeof *out);
     reader r = {.s = text, .len = len, .line = 1, .lim = lim ? lim : &dl, .where = where ? where : ""};
+    r.sep = r.lim->sep ? r.lim->sep : ',';
     snprintf(out->where, sizeof out->where, "%s", r.where);
     /* Each cell adds at most one byte (its NUL) to the text it came from. */
     if (!(r.block = malloc(2 * len + 2)))

@@ -59,6 +59,15 @@ static void test_cells(void **state)
     assert_true(isnan(x));
     nq_csv_free(&t);
     nq_csv_free(NULL);
+    /* Semicolons, as the UCI bank files have them. */
+    nq_csv_limits lim;
+    nq_csv_limits_default(&lim);
+    lim.sep = ';';
+    const char *semi = "\"age\";\"job\"\n56;\"house,maid\"\n";
+    assert_int_equal(nq_csv_parse(semi, strlen(semi), "/csv", &lim, &t, &err), NQ_OK);
+    assert_int_equal(t.cols, 2);
+    assert_string_equal(nq_csv_cell(&t, 0, 1), "house,maid");
+    nq_csv_free(&t);
 }
 
 static void test_errors(void **state)
