@@ -18,6 +18,7 @@ PACKAGES=(
   libsodium-dev                 # password hashing, token MACs, field encryption
   liblapack-dev                 # Cholesky and eigenvalues for the portfolio optimizer
   python3-cvxopt python3-scipy python3-pandas  # portfolio benchmark peers (make bench)
+  liblinear-dev libxgboost-dev  # lead scoring: logistic regression, gradient-boosted trees
 )
 
 missing=()
