@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "glpk_read.h"
 #include "nqba/cqm.h"
 
 /* GLPK builds its own structures at several times the text's size; this
@@ -300,6 +301,25 @@ static int check_args(const char *data, size_t len, const char *format, nq_cqm *
     return 0;
 }
 
+int nq__glpk_read(const char *data, size_t len, const char *source, const char *format,
+                  glp_prob **out, nq_err *err)
+{
+    *out = NULL;
+    int fd = -1, rc = memfd_with(data ? data : "", len, source, &fd, err);
+    if (rc)
+        return rc;
+    glp_prob *P = glp_create_prob();
+    glpk_msgs c = {.len = 0};
+    int bad = glpk_read(P, fd, format, &c);
+    close(fd);
+    if (bad) {
+        glp_delete_prob(P);
+        return parse_error(&c, source, err);
+    }
+    *out = P;
+    return NQ_OK;
+}
+
 int nq_cqm_read_glpk(const char *data, size_t len, const char *source, const char *format,
                      nq_cqm *out, nq_err *err)
 {
@@ -310,15 +330,11 @@ int nq_cqm_read_glpk(const char *data, size_t len, const char *source, const cha
         return rc;
     if (!source || !*source)
         source = "input";
-    int fd = -1;
-    rc = memfd_with(data ? data : "", len, source, &fd, err);
+    glp_prob *P = NULL;
+    rc = nq__glpk_read(data, len, source, format, &P, err);
     if (rc)
         return rc;
-    glp_prob *P = glp_create_prob();
-    glpk_msgs c = {.len = 0};
-    int bad = glpk_read(P, fd, format, &c);
-    close(fd);
-    rc = bad ? parse_error(&c, source, err) : convert(P, source, out, err);
+    rc = convert(P, source, out, err);
     glp_delete_prob(P);
     if (rc)
         nq_cqm_free(out);

@@ -33,6 +33,11 @@ int cli_decide_run(int argc, char **argv);
 void cli_decide_usage(FILE *out);
 /* The readable summary of a decision's answer document (cmd_decide_text.c). */
 void cli_decide_print_text(const json_t *answer, FILE *out);
+/* A model with continuous columns (cmd_decide_lp.c): solved by GLPK as it
+ * is, printed as a summary or as the answer document. Returns the exit
+ * status. */
+int cli_decide_plain(const char *source, const char *data, size_t len, const char *format,
+                     double time_limit, int json);
 
 /* nqba serve [options] */
 int cli_energy_run(int argc, char **argv);

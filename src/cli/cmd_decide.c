@@ -20,6 +20,7 @@
 #include "nqba/cqm.h"
 #include "nqba/decision.h"
 #include "nqba/json.h"
+#include "nqba/lp.h"
 
 #define DECIDE_MAX_INPUT ((size_t)64 << 20) /* 64 MiB, as nq_json_parse's default */
 #define PROGRESS_INTERVAL_S 0.1
@@ -42,6 +43,7 @@ typedef struct decide_ctx {
     nq_decision_res res;
     int bar, bar_shown;
     double bar_last;
+    int plain; /* answered by the plain LP/MILP path (cmd_decide_lp.c) */
 } decide_ctx;
 
 void cli_decide_usage(FILE *out)
@@ -262,6 +264,12 @@ static int parse_input(decide_ctx *c, const char *data, size_t len)
     }
     nq_err err;
     nq_err_clear(&err);
+    /* Continuous columns: the engine's models have none, GLPK takes it as is. */
+    if (strcmp(format, "json") != 0 && nq_lp_needs_plain(data, len, format) == 1) {
+        c->plain = 1;
+        return cli_decide_plain(c->source, data, len, format,
+                                c->args.has_time ? c->args.time_limit : 0, c->args.json);
+    }
     int rc = strcmp(format, "json") == 0 ? parse_json(c, data, len, &err)
                                          : parse_glpk(c, data, len, format, &err);
     if (rc) {
@@ -367,11 +375,11 @@ int cli_decide_run(int argc, char **argv)
     c.source = strcmp(c.args.path, "-") == 0 ? "stdin" : c.args.path;
     c.bar = !c.args.quiet && isatty(STDERR_FILENO);
     rc = load(&c);
-    if (!rc) {
+    if (!rc && !c.plain) {
         override_options(&c);
         rc = run(&c);
     }
-    if (!rc)
+    if (!rc && !c.plain)
         rc = print_answer(&c, stdout);
     nq_decision_res_free(&c.res);
     nq_decision_req_free(&c.req);

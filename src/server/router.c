@@ -25,6 +25,8 @@ static const srv_route ROUTES[] = {
     GUARD("POST", "/api/v1/nqba/decision-engine", srv_h_decision, NQBA, RUN),
     GUARD("POST", "/api/v1/goliath/portfolio-optimization", srv_h_portfolio, GOLIATH, RUN),
     GUARD("POST", "/api/v1/goliath/risk-assessment", srv_h_risk, GOLIATH, RUN),
+    GUARD("POST", "/api/v1/flyfox/energy-optimization", srv_h_energy, FLYFOX, RUN),
+    GUARD("POST", "/api/v1/flyfox/unit-commitment", srv_h_uc, FLYFOX, RUN),
     GUARD("GET", "/api/v1/jobs/{id}", srv_h_job_get, NQBA, READ),
     GUARD("DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel, NQBA, RUN),
     GUARD("GET", "/api/v1/jobs/{id}/events", srv_h_job_events, NQBA, READ),

@@ -157,6 +157,8 @@ void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_portfolio(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_risk(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_energy(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_cancel(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_events(srv_app *a, http_req *req, http_res *res, const char *id);

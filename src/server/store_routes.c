@@ -112,6 +112,30 @@ static void portfolio_row(const nq_job_record *rec, nq_unit_row *row, unit_bufs 
     json_decref(res);
 }
 
+/* energy_optimization: the objective, the saving against the naive
+ * schedule (EUR) and that saving as a fraction of the naive cost. */
+static void energy_row(const nq_job_record *rec, nq_unit_row *row, unit_bufs *b)
+{
+    json_t *req = json_loads(rec->request, 0, NULL), *res = json_loads(rec->result, 0, NULL);
+    const char *obj = json_string_value(json_object_get(req, "objective"));
+    const json_t *sav = json_object_get(res, "savings_eur"),
+                 *frac = json_object_get(res, "savings_fraction");
+    row->table = NQ_UNIT_TABLE_ENERGY;
+    snprintf(b->tolerance, sizeof b->tolerance, "%.63s",
+             !strcmp(rec->kind, "unit-commitment") ? "unit_commitment" : obj ? obj : "profit");
+    row->v[0] = b->tolerance;
+    if (json_is_number(sav)) {
+        snprintf(b->target, sizeof b->target, "%.17g", json_number_value(sav));
+        row->v[1] = b->target;
+    }
+    if (json_is_number(frac)) {
+        snprintf(b->expected, sizeof b->expected, "%.17g", json_number_value(frac));
+        row->v[2] = b->expected;
+    }
+    json_decref(req);
+    json_decref(res);
+}
+
 int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
 {
     unit_bufs ub;
@@ -131,6 +155,9 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
     d.created_at = rec->created_at;
     if (rec->result && !strcmp(rec->kind, "portfolio-optimization"))
         portfolio_row(rec, &d.unit_row, &ub);
+    else if (rec->result && (!strcmp(rec->kind, "energy-optimization") ||
+                             !strcmp(rec->kind, "unit-commitment")))
+        energy_row(rec, &d.unit_row, &ub);
     int rc = nq_store_put_decision(a->store, &d, err);
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
     if (rc) {

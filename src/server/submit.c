@@ -34,6 +34,10 @@ static const submit_kind PORTFOLIO = {"portfolio-optimization", NULL,
                                       nq_service_portfolio_free};
 static const submit_kind RISK = {"risk-assessment", NULL, nq_service_risk_prepare,
                                  nq_service_risk_job, nq_service_risk_free};
+static const submit_kind ENERGY = {"energy-optimization", NULL, nq_service_energy_prepare,
+                                   nq_service_energy_job, nq_service_energy_free};
+static const submit_kind UC = {"unit-commitment", NULL, nq_service_uc_prepare, nq_service_uc_job,
+                               nq_service_uc_free};
 
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
@@ -442,4 +446,16 @@ void srv_h_risk(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     submit(a, req, res, &RISK);
+}
+
+void srv_h_energy(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &ENERGY);
+}
+
+void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &UC);
 }

@@ -61,6 +61,8 @@ static const expect TABLE[] = {
     {"POST", "/api/v1/nqba/decision-engine", "yyynnnn"},
     {"POST", "/api/v1/goliath/portfolio-optimization", "yyynnnn"},
     {"POST", "/api/v1/goliath/risk-assessment", "yyynnnn"},
+    {"POST", "/api/v1/flyfox/energy-optimization", "yyynnnn"},
+    {"POST", "/api/v1/flyfox/unit-commitment", "yyynnnn"},
     {"GET", "/api/v1/jobs/{id}", "yyyyyny"},
     {"DELETE", "/api/v1/jobs/{id}", "yyynnnn"},
     {"GET", "/api/v1/jobs/{id}/events", "yyyyyny"},

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <math.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -150,6 +151,39 @@ static void portfolio_is_stored(int port, const char *db)
                 strstr(row, "|false|") != NULL);
 }
 
+/* A site schedule is a flyfox decision and a row of energy_optimization:
+ * the objective, the saving and the saving as a fraction. */
+static void energy_is_stored(int port, const char *db)
+{
+    const char *body = "{\"dt_h\": 1, \"load_w\": [1000, 1000], \"price_import\": [0.1, 0.3], "
+                       "\"battery\": {\"capacity_wh\": 1000, \"charge_max_w\": 1000, "
+                       "\"discharge_max_w\": 1000, \"eta_charge\": 1, \"eta_discharge\": 1, "
+                       "\"soc_min\": 0, \"soc_max\": 1, \"soc_initial\": 0, \"soc_final\": 0}}";
+    http_resp r;
+    char id[64], row[512];
+    http_post_json(port, "/api/v1/flyfox/energy-optimization", NULL, body, &r);
+    http_expect_status(&r, 200, "energy");
+    assert_non_null(http_header(&r, "X-Job-Id", id, sizeof id));
+    http_resp_free(&r);
+    nq_store *s;
+    nq_err err;
+    assert_int_equal(nq_store_open(db, 0, &s, &err), NQ_OK);
+    const char *p[1] = {id};
+    row[0] = '\0';
+    assert_int_equal(nq__exec1(s,
+                               "SELECT optimization_target, cost_savings, efficiency_gain FROM "
+                               "energy_optimization WHERE decision_id = $1",
+                               1, p, take_row, row, NULL, &err),
+                     NQ_OK);
+    nq_store_close(s);
+    /* Naive: 0.1 + 0.3 = 0.4 EUR; best: 2 kWh at 0.1 = 0.2 EUR: saving 0.2, half. */
+    char *bar = strchr(row, '|');
+    assert_non_null(bar);
+    assert_true(!strncmp(row, "profit|", 7));
+    assert_true(fabs(strtod(bar + 1, NULL) - 0.2) < 1e-9);
+    assert_true(fabs(strtod(strchr(bar + 1, '|') + 1, NULL) - 0.5) < 1e-9);
+}
+
 static void acknowledged_is_stored(const char *db)
 {
     http_server s;
@@ -194,7 +228,8 @@ static void acknowledged_is_stored(const char *db)
     json_decref(d);
     http_resp_free(&r);
     portfolio_is_stored(s.port, db);
-    expect_audit_ok(s.port, 3);
+    energy_is_stored(s.port, db);
+    expect_audit_ok(s.port, 4);
     assert_int_equal(http_server_stop(&s, 10), 0);
     http_server_cleanup(&s);
 }
