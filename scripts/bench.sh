@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
-# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio|energy ...]  (default: all)
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio|energy|assess ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
@@ -21,7 +21,7 @@ replace_section() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio energy)
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio energy assess)
 for s in "${sections[@]}"; do
     out=$(mktemp)
     case "$s" in
@@ -35,6 +35,7 @@ for s in "${sections[@]}"; do
             echo "bench.sh: no portfolio peer (python3-cvxopt, python3-scipy, python3-pandas)" >&2
         ./build/bench_portfolio "$shared" --peer "$peer" >"$out"
         rm -f "$peer" ;;
+    assess) ./build/bench_assess "$shared" >"$out" ;;
     energy) { ./build/bench_energy "$shared"; echo; ./build/bench_uc "$shared"; } >"$out" ;;
     *) echo "bench.sh: unknown section $s" >&2; exit 2 ;;
     esac

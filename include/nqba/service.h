@@ -247,6 +247,13 @@ int nq_service_uc_job(const json_t *request, void *prepared, const atomic_int *c
                       nq_job_ctx *ctx, json_t **result, nq_err *err);
 void nq_service_uc_free(void *prepared);
 
+/* POST /api/v1/nqba/business-assessment (lib/service/assess_jobs.c,
+ * docs/api/assessment.md). */
+int nq_service_assess_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_assess_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                          nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_assess_free(void *prepared);
+
 /* Canonical hash of a request for the cache and idempotency: SHA-256 hex
  * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */
 void nq_request_hash(const char *kind, const json_t *request, char out[65]);

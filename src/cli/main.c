@@ -21,6 +21,8 @@ static const cli_command commands[] = {
     {"solve", "solve a QUBO, Ising or Max-Cut model from a file", cli_solve_run, cli_solve_usage},
     {"decide", "make a decision: a constrained model with rules, solved and explained",
      cli_decide_run, cli_decide_usage},
+    {"assess", "assess REQUEST.json: compliance readiness, gaps and a remediation plan",
+     cli_assess_run, cli_assess_usage},
     {"energy", "energy schedule|commit: FLYFOX AI site schedules and unit commitment",
      cli_energy_run, cli_energy_usage},
     {"portfolio", "portfolio optimize|risk: Goliath Trade portfolio optimization and risk",

@@ -36,6 +36,8 @@ static const submit_kind RISK = {"risk-assessment", NULL, nq_service_risk_prepar
                                  nq_service_risk_job, nq_service_risk_free};
 static const submit_kind ENERGY = {"energy-optimization", NULL, nq_service_energy_prepare,
                                    nq_service_energy_job, nq_service_energy_free};
+static const submit_kind ASSESS = {"business-assessment", NULL, nq_service_assess_prepare,
+                                   nq_service_assess_job, nq_service_assess_free};
 static const submit_kind UC = {"unit-commitment", NULL, nq_service_uc_prepare, nq_service_uc_job,
                                nq_service_uc_free};
 
@@ -458,4 +460,10 @@ void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     submit(a, req, res, &UC);
+}
+
+void srv_h_assess(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &ASSESS);
 }

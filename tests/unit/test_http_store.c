@@ -184,6 +184,54 @@ static void energy_is_stored(int port, const char *db)
     assert_true(fabs(strtod(strchr(bar + 1, '|') + 1, NULL) - 0.5) < 1e-9);
 }
 
+/* Two stored assessments: the later one's printable report, and what
+ * changed since the earlier one. */
+static void post_assessment(int port, int maturity, char id[64])
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"framework\": \"nist-csf-2.0\", \"as_of\": \"2025-06-30\", \"answers\": "
+             "[{\"control\": \"GV.OC-01\", \"status\": \"implemented\", \"maturity\": %d}]}",
+             maturity);
+    http_resp r;
+    http_post_json(port, "/api/v1/nqba/business-assessment", NULL, body, &r);
+    http_expect_status(&r, 200, "assessment");
+    assert_non_null(http_header(&r, "X-Job-Id", id, 64));
+    http_resp_free(&r);
+}
+
+static void assessments_are_stored(int port)
+{
+    char first[64], second[64], path[256], csp[160];
+    post_assessment(port, 2, first);
+    post_assessment(port, 4, second);
+    http_resp r;
+    snprintf(path, sizeof path, "/api/v1/nqba/business-assessment/%s/report", second);
+    http_get(port, path, &r);
+    http_expect_status(&r, 200, "report");
+    assert_non_null(strstr(r.body, "<html"));
+    assert_null(strstr(r.body, "<script"));
+    assert_non_null(http_header(&r, "Content-Security-Policy", csp, sizeof csp));
+    assert_non_null(strstr(csp, "default-src 'none'"));
+    http_resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/nqba/business-assessment/%s/diff?against=%s", second,
+             first);
+    http_get(port, path, &r);
+    http_expect_status(&r, 200, "diff");
+    json_t *d = http_json(&r);
+    const json_t *avg =
+        json_object_get(json_object_get(json_object_get(d, "scores"), "overall"), "avg_score");
+    assert_true(fabs(json_number_value(json_object_get(avg, "before")) - 2.0) < 1e-9);
+    assert_true(fabs(json_number_value(json_object_get(avg, "after")) - 4.0) < 1e-9);
+    json_decref(d);
+    http_resp_free(&r);
+    /* A decision that is not an assessment has no report. */
+    snprintf(path, sizeof path, "/api/v1/nqba/business-assessment/%s/report", "nope");
+    http_get(port, path, &r);
+    http_expect_status(&r, 404, "no such assessment");
+    http_resp_free(&r);
+}
+
 static void acknowledged_is_stored(const char *db)
 {
     http_server s;
@@ -229,7 +277,8 @@ static void acknowledged_is_stored(const char *db)
     http_resp_free(&r);
     portfolio_is_stored(s.port, db);
     energy_is_stored(s.port, db);
-    expect_audit_ok(s.port, 4);
+    assessments_are_stored(s.port);
+    expect_audit_ok(s.port, 6);
     assert_int_equal(http_server_stop(&s, 10), 0);
     http_server_cleanup(&s);
 }

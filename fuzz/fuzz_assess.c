@@ -1,0 +1,95 @@
+/* fuzz_assess.c - libFuzzer target for the business-assessment requests.
+ *
+ * The input is a request document. One that parses is run when it is small
+ * (a catalog of at most 300 controls, solver time limits capped) so that no
+ * input can ask for seconds of work; its answer is then diffed against
+ * itself and rendered as HTML. Any step may refuse its input, but only with
+ * a message located by a JSON pointer; an answer must be an object whose
+ * reals are all finite, and a report must hold no "<script". */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/assess.h"
+#include "nqba/json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void die(const char *what, const nq_err *err)
+{
+    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
+    abort();
+}
+
+static void check_err(const nq_err *err)
+{
+    if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
+        die("unlocated error", err);
+}
+
+static void check_finite(const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_real(v) && !isfinite(json_real_value(v)))
+        die("a non-finite number in an answer", NULL);
+    if (json_is_array(v))
+        json_array_foreach((json_t *)v, i, x) check_finite(x);
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, x) check_finite(x);
+}
+
+static void after_run(const json_t *ans)
+{
+    nq_err err;
+    json_t *d = NULL;
+    if (nq_assess_diff(ans, ans, &d, &err))
+        die("an answer that cannot be diffed with itself", &err);
+    if (json_array_size(json_object_get(d, "controls")))
+        die("an answer differs from itself", NULL);
+    json_decref(d);
+    char *html = NULL;
+    size_t len = 0;
+    if (nq_assess_report_html(ans, &html, &len, &err))
+        check_err(&err);
+    else if (strstr(html, "<script") || strlen(html) != len)
+        die("a report with a script or a bad length", NULL);
+    free(html);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    nq_json_limits lim;
+    nq_json_limits_default(&lim);
+    json_t *doc = NULL;
+    nq_err err;
+    if (nq_json_parse((const char *)data, size, "input", &lim, &doc, &err))
+        return 0;
+    nq_assess_req r;
+    if (nq_assess_parse(doc, &r, &err)) {
+        check_err(&err);
+        json_decref(doc);
+        return 0;
+    }
+    if (r.a.cat->n_controls <= 300) {
+        r.plan.time_limit = 0;
+        r.plan.milp_time_limit = 0.5;
+        json_t *ans = NULL;
+        if (nq_assess_run(&r, NULL, &ans, &err))
+            check_err(&err);
+        else if (!json_is_object(ans))
+            die("an answer that is not an object", NULL);
+        else {
+            check_finite(ans);
+            after_run(ans);
+        }
+        json_decref(ans);
+    }
+    nq_assess_req_free(&r);
+    json_decref(doc);
+    return 0;
+}
