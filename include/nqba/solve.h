@@ -104,4 +104,8 @@ int nq_solve_pt(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, vo
 int nq_solve_sb(const nq_model *m, const nq_solve_opts *o, nq_progress_fn cb, void *user,
                 nq_result *out, nq_err *err);
 
+/* Release what solvers keep per thread (GLPK's environment). Call it in a
+ * thread that may have solved, just before the thread exits. */
+void nq_solve_thread_exit(void);
+
 #endif

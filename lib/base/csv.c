@@ -158,13 +158,14 @@ static int read_all(reader *r, nq_err *err)
     skip_blank_lines(r);
     while (!rc && r->pos < r->len) {
         long at = r->line;
-        rc = read_cell(r, err);
+        for (;;) { /* the row's cells; a separator always has a cell after it */
+            rc = read_cell(r, err);
+            if (rc || r->pos >= r->len || r->s[r->pos] != r->sep)
+                break;
+            r->pos++;
+        }
         if (rc)
             break;
-        if (r->pos < r->len && r->s[r->pos] == r->sep) {
-            r->pos++;
-            continue;
-        }
         long keep = r->line;
         r->line = at; /* a row's errors name the line it starts on */
         rc = end_row(r, header, err);
@@ -197,6 +198,8 @@ int nq_csv_parse(const char *text, size_t len, const char *where, const nq_csv_l
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     int rc = read_all(&r, err);
     size_t n_cells = (size_t)r.n_rows * (size_t)r.cols;
+    if (!rc && r.n_off != n_cells + (size_t)r.cols) /* every row ended with the header's width */
+        rc = nq_err_set(err, NQ_EINTERNAL, r.where, "cell count mismatch");
     if (!rc && (!(out->header = malloc((size_t)(r.cols ? r.cols : 1) * sizeof *out->header)) ||
                 !(out->cells = malloc((n_cells ? n_cells : 1) * sizeof *out->cells))))
         rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");

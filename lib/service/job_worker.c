@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/solve.h"
 #include "service_internal.h"
 
 void nq__queue_push(nq_jobs *j, nq__job *job)
@@ -216,6 +217,7 @@ void *nq__worker_main(void *arg)
         pthread_mutex_lock(&j->hub->mu);
     }
     pthread_mutex_unlock(&j->hub->mu);
+    nq_solve_thread_exit();
     return NULL;
 }
 

@@ -59,6 +59,13 @@ static void test_cells(void **state)
     assert_true(isnan(x));
     nq_csv_free(&t);
     nq_csv_free(NULL);
+    /* A separator at the very end: an empty last cell, not a lost row. */
+    const char *tail = "name,value\na,1\n\"b \"\"qq\"\"\",";
+    assert_int_equal(nq_csv_parse(tail, strlen(tail), "/csv", NULL, &t, &err), NQ_OK);
+    assert_int_equal(t.rows, 2);
+    assert_string_equal(nq_csv_cell(&t, 1, 0), "b \"qq\"");
+    assert_string_equal(nq_csv_cell(&t, 1, 1), "");
+    nq_csv_free(&t);
     /* Semicolons, as the UCI bank files have them. */
     nq_csv_limits lim;
     nq_csv_limits_default(&lim);

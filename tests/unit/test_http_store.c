@@ -279,7 +279,13 @@ static void acknowledged_is_stored(const char *db)
     energy_is_stored(s.port, db);
     assessments_are_stored(s.port);
     expect_audit_ok(s.port, 6);
-    assert_int_equal(http_server_stop(&s, 10), 0);
+    int status = http_server_stop(&s, 10);
+    if (status != 0) { /* a sanitizer's report says why */
+        char *e = http_server_stderr(&s);
+        print_message("server exit %d:\n%s\n", status, e ? e : "");
+        free(e);
+    }
+    assert_int_equal(status, 0);
     http_server_cleanup(&s);
 }
 
