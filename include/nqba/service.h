@@ -254,6 +254,17 @@ int nq_service_assess_job(const json_t *request, void *prepared, const atomic_in
                           nq_job_ctx *ctx, json_t **result, nq_err *err);
 void nq_service_assess_free(void *prepared);
 
+/* POST /api/v1/sigma/models (training: kind "lead-model") and
+ * /api/v1/sigma/lead-scoring (lib/service/sigma_jobs.c, docs/api/leads.md). */
+int nq_service_train_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_train_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                         nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_train_free(void *prepared);
+int nq_service_score_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_score_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                         nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_score_free(void *prepared);
+
 /* Canonical hash of a request for the cache and idempotency: SHA-256 hex
  * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */
 void nq_request_hash(const char *kind, const json_t *request, char out[65]);

@@ -118,6 +118,9 @@ int nq_store_put_model(nq_store *s, const char *name, const char *kind, const ch
  * "document":{...},"created_by","created_at","versions":[1,2,...]} or
  * NQ_ENOTFOUND (where "name" or "version"). */
 int nq_store_get_model(nq_store *s, const char *name, int version, json_t **out, nq_err *err);
+/* The models of a kind, by name, each at its latest version:
+ * [{"name","version","created_by","created_at"}] (at most 1,000). */
+int nq_store_list_models(nq_store *s, const char *kind, json_t **out, nq_err *err);
 
 /* ---- companies and leads: sensitive fields sealed at rest ----------------------- */
 
@@ -162,6 +165,20 @@ int nq_store_lead_add(nq_store *s, const struct nq_field_ring *ring, int64_t com
                       const char *actor, int64_t *id, nq_err *err);
 int nq_store_lead_get(nq_store *s, const struct nq_field_ring *ring, int64_t id,
                       nq_lead_rec *out, nq_err *err);
+
+/* Scored leads (lead scoring): each a new lead row with its personal
+ * fields sealed and a lead_scoring row (score, tier, the decision's id),
+ * all in one transaction with one audit entry ("leads.score", target the
+ * decision). */
+typedef struct nq_lead_score_rec {
+    const char *name, *email; /* personal, sealed; NULL when not given */
+    const char *document;     /* a JSON object of every personal field, sealed; or NULL */
+    int score;                /* 0..100 */
+    const char *tier;         /* "hot", "warm", "lukewarm", "cold" */
+} nq_lead_score_rec;
+int nq_store_put_lead_scores(nq_store *s, const struct nq_field_ring *ring,
+                             const char *decision_id, const nq_lead_score_rec *leads, int32_t n,
+                             int quantum, const char *actor, nq_err *err);
 
 /* Re-seal every sealed company and lead field under ring's current key
  * (key rotation), in batches of one transaction each. *done counts the

@@ -157,3 +157,35 @@ int nq_store_get_model(nq_store *s, const char *name, int version, json_t **out,
     *out = m.o;
     return NQ_OK;
 }
+
+/* Every model of a kind, one row per name with its latest version. */
+static const char SQL_LIST[] =
+    "SELECT m.name, m.version, m.created_by, m.created_at FROM models m "
+    "WHERE m.kind = $1 AND m.version = (SELECT MAX(v.version) FROM models v WHERE v.name = m.name) "
+    "ORDER BY m.name LIMIT 1000";
+
+static int take_listed(void *user, int n, const char *const *v, const size_t *lens)
+{
+    (void)lens;
+    if (n < 4 || !v[0] || !v[1])
+        return 0;
+    json_array_append_new(user, json_pack("{s:s, s:I, s:s?, s:f}", "name", v[0], "version",
+                                          (json_int_t)strtoll(v[1], NULL, 10), "created_by", v[2],
+                                          "created_at", v[3] ? strtod(v[3], NULL) : 0.0));
+    return 0;
+}
+
+int nq_store_list_models(nq_store *s, const char *kind, json_t **out, nq_err *err)
+{
+    json_t *a = json_array();
+    if (!a)
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    const char *p[1] = {kind};
+    int rc = nq__exec1(s, SQL_LIST, 1, p, take_listed, a, NULL, err);
+    if (rc) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return NQ_OK;
+}

@@ -490,3 +490,66 @@ int nq_store_reseal_records(nq_store *s, const nq_field_ring *ring, int64_t *don
         rc = reseal_column(s, ring, &SEALED[i], done, kept, failed, err);
     return rc;
 }
+
+/* ---- scored leads ------------------------------------------------------------------------ */
+
+static const char SQL_SCORE_ADD[] =
+    "INSERT INTO lead_scoring (lead_id, decision_id, score, priority_level, quantum_enhanced, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/* One lead: its row, its sealed fields, its score row. */
+static int put_scored(nq_store *s, nq__db *db, const nq_field_ring *ring, const char *decision,
+                      const nq_lead_score_rec *l, const char *quantum, const char *at,
+                      nq_err *err)
+{
+    const char *p[2] = {NULL, at};
+    int64_t id = 0;
+    char idtext[32], score[16], *sn = NULL, *se = NULL, *sd = NULL;
+    int rc = s->drv->exec(db, SQL_LEAD_ADD, 2, p, read_id, &id, NULL, err);
+    if (!rc && id <= 0)
+        rc = nq_err_set(err, NQ_EINTERNAL, NULL, "no id for a new lead");
+    if (!rc)
+        rc = seal(ring, "leads.name", id, l->name, 0, &sn, err);
+    if (!rc)
+        rc = seal(ring, "leads.email", id, l->email, 0, &se, err);
+    if (!rc)
+        rc = seal(ring, "leads.document", id, l->document, 1, &sd, err);
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    snprintf(score, sizeof score, "%d", l->score);
+    const char *u[4] = {idtext, sn, se, sd};
+    if (!rc)
+        rc = s->drv->exec(db, SQL_LEAD_SET, 4, u, NULL, NULL, NULL, err);
+    const char *q[6] = {idtext, decision, score, l->tier, quantum, at};
+    if (!rc)
+        rc = s->drv->exec(db, SQL_SCORE_ADD, 6, q, NULL, NULL, NULL, err);
+    free(sn);
+    free(se);
+    free(sd);
+    return rc;
+}
+
+int nq_store_put_lead_scores(nq_store *s, const nq_field_ring *ring, const char *decision_id,
+                             const nq_lead_score_rec *leads, int32_t n, int quantum,
+                             const char *actor, nq_err *err)
+{
+    int rc = need_ring(ring, err);
+    for (int32_t i = 0; !rc && i < n; i++)
+        if ((rc = check_text(leads[i].name, 0, "name", err)) ||
+            (rc = check_text(leads[i].email, 0, "email", err)) ||
+            (rc = check_doc(leads[i].document, err)))
+            break;
+    if (rc || n <= 0)
+        return rc;
+    char at[32], detail[48];
+    snprintf(at, sizeof at, "%.6f", nq_clock_wall_s());
+    nq__db *db;
+    if ((rc = nq__tx_begin(s, &db, err)))
+        return rc;
+    for (int32_t i = 0; !rc && i < n; i++)
+        rc = put_scored(s, db, ring, decision_id, &leads[i], quantum ? "1" : "0", at, err);
+    snprintf(detail, sizeof detail, "{\"leads\":%d}", (int)n);
+    nq_audit_entry e = {actor ? actor : "system", "leads.score", decision_id, NULL, NULL, detail, 0};
+    if (!rc)
+        rc = nq__audit_append(s, db, &e, err);
+    return nq__tx_end(s, db, rc, err);
+}

@@ -160,6 +160,10 @@ void srv_h_risk(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_energy(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_assess(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_lead_train(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_lead_score(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_lead_models(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_lead_model_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_assess_report(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_assess_diff(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id);
@@ -266,6 +270,19 @@ int srv_shared_rate_take(void *user, const char *key, double rate, double burst,
  * no version was given (the latest answered; doc then gets "version").
  * A request with a model given in full leaves *out NULL. */
 int srv_decision_resolve(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
+
+/* ---- Sigma Select (sigma_routes.c) ---- */
+
+/* A scoring request naming a stored model ("model", "model_version"?)
+ * gets its document as "model_document"; *pinned as for decisions. */
+int srv_sigma_resolve(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
+/* A finished training job's model, stored as a new version of its name. */
+int srv_sigma_store_model(srv_app *a, const nq_job_record *rec, const char *actor, nq_err *err);
+/* A finished scoring job's leads: personal fields sealed, one score row
+ * each; *redacted (malloc'd, or NULL when nothing is personal) is the
+ * request to store instead, with those fields blanked. */
+int srv_sigma_store_scores(srv_app *a, const nq_job_record *rec, const char *actor,
+                           char **redacted, nq_err *err);
 
 /* ---- the store (store_routes.c) ---- */
 

@@ -61,7 +61,8 @@ static const char *unit_of(const char *kind)
         return "flyfox";
     if (strcmp(kind, "portfolio-optimization") == 0 || strcmp(kind, "risk-assessment") == 0)
         return "goliath";
-    if (strcmp(kind, "lead-scoring") == 0 || strcmp(kind, "lead-assignment") == 0)
+    if (strcmp(kind, "lead-scoring") == 0 || strcmp(kind, "lead-assignment") == 0 ||
+        strcmp(kind, "lead-model") == 0)
         return "sigma";
     return "engine"; /* /api/v1/solve: the optimizer itself */
 }
@@ -153,12 +154,22 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
     d.user = NULL; /* no principals until authentication exists */
     d.quantum_enhanced = rec->result && annealing(rec->found_by);
     d.created_at = rec->created_at;
+    char *redacted = NULL; /* lead scoring: the request without personal values */
+    int rc = NQ_OK;
+    if (rec->result && !strcmp(rec->kind, "lead-model"))
+        rc = srv_sigma_store_model(a, rec, d.user, err);
+    else if (rec->result && !strcmp(rec->kind, "lead-scoring"))
+        rc = srv_sigma_store_scores(a, rec, d.user, &redacted, err);
+    if (redacted)
+        d.request = redacted;
     if (rec->result && !strcmp(rec->kind, "portfolio-optimization"))
         portfolio_row(rec, &d.unit_row, &ub);
     else if (rec->result && (!strcmp(rec->kind, "energy-optimization") ||
                              !strcmp(rec->kind, "unit-commitment")))
         energy_row(rec, &d.unit_row, &ub);
-    int rc = nq_store_put_decision(a->store, &d, err);
+    if (!rc)
+        rc = nq_store_put_decision(a->store, &d, err);
+    free(redacted);
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
     if (rc) {
         srv_log_event(&a->log, "error", "store write failed", "detail", err->msg);

@@ -38,6 +38,10 @@ static const submit_kind ENERGY = {"energy-optimization", NULL, nq_service_energ
                                    nq_service_energy_job, nq_service_energy_free};
 static const submit_kind ASSESS = {"business-assessment", NULL, nq_service_assess_prepare,
                                    nq_service_assess_job, nq_service_assess_free};
+static const submit_kind TRAIN = {"lead-model", NULL, nq_service_train_prepare,
+                                  nq_service_train_job, nq_service_train_free};
+static const submit_kind SCORE = {"lead-scoring", srv_sigma_resolve, nq_service_score_prepare,
+                                  nq_service_score_job, nq_service_score_free};
 static const submit_kind UC = {"unit-commitment", NULL, nq_service_uc_prepare, nq_service_uc_job,
                                nq_service_uc_free};
 
@@ -466,4 +470,16 @@ void srv_h_assess(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     submit(a, req, res, &ASSESS);
+}
+
+void srv_h_lead_train(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &TRAIN);
+}
+
+void srv_h_lead_score(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &SCORE);
 }
