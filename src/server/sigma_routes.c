@@ -81,8 +81,11 @@ int srv_sigma_resolve(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err
     if (!rc && (!kind || strcmp(kind, LEAD_MODEL_KIND) != 0))
         rc = nq_err_set(err, NQ_ENOTFOUND, "/model", "no lead-scoring model named '%.64s'",
                         json_string_value(ref));
-    if (rc == NQ_ENOTFOUND && strcmp(err->where, "/model") != 0)
-        rc = nq_err_set(err, NQ_ENOTFOUND, version ? "/model_version" : "/model", "%s", err->msg);
+    if (rc == NQ_ENOTFOUND && strcmp(err->where, "/model") != 0) {
+        char msg[NQ_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rc = nq_err_set(err, NQ_ENOTFOUND, version ? "/model_version" : "/model", "%s", msg);
+    }
     json_t *full = rc ? NULL : json_deep_copy(doc);
     if (!rc && (!full ||
                 json_object_set(full, "model_document", json_object_get(m, "document")) ||
