@@ -3,7 +3,7 @@ SHARED ?= $(abspath ../shared)
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run serve test bench fuzz asan clean
+.PHONY: all deps build run serve test e2e bench fuzz asan clean
 
 all: build
 
@@ -37,6 +37,11 @@ serve: build
 
 test: deps
 	@bash scripts/test.sh
+
+# The dashboard in headless Chromium (tests/e2e/dashboard.py); screenshots
+# in build/e2e-artifacts. Also a stage of `make test`.
+e2e: build
+	@NQ_BIN=$(CURDIR)/build/nqba /usr/bin/python3 tests/e2e/dashboard.py
 
 bench: build
 	@bash scripts/bench.sh $(SHARED) $(BENCH)

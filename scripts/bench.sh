@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
-# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio|energy|assess ...]  (default: all)
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio|energy|assess|leads ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
@@ -21,7 +21,7 @@ replace_section() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio energy assess)
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio energy assess leads)
 for s in "${sections[@]}"; do
     out=$(mktemp)
     case "$s" in
@@ -36,6 +36,7 @@ for s in "${sections[@]}"; do
         ./build/bench_portfolio "$shared" --peer "$peer" >"$out"
         rm -f "$peer" ;;
     assess) ./build/bench_assess "$shared" >"$out" ;;
+    leads) { ./build/bench_leads "$shared"; echo; ./build/bench_assign; } >"$out" ;;
     energy) { ./build/bench_energy "$shared"; echo; ./build/bench_uc "$shared"; } >"$out" ;;
     *) echo "bench.sh: unknown section $s" >&2; exit 2 ;;
     esac

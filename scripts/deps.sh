@@ -19,6 +19,8 @@ PACKAGES=(
   liblapack-dev                 # Cholesky and eigenvalues for the portfolio optimizer
   python3-cvxopt python3-scipy python3-pandas  # portfolio benchmark peers (make bench)
   liblinear-dev libxgboost-dev  # lead scoring: logistic regression, gradient-boosted trees
+  libjs-chart.js                # the dashboard's charts, compiled into the server
+  chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/e2e)
 )
 
 missing=()

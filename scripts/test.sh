@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build and run every test: the unit and CLI tests with gcc (optimized) and
+# Build and run every test: the unit and CLI tests with gcc (optimized), the
+# dashboard in headless Chromium against that build, the unit and CLI tests
 # again with clang under AddressSanitizer + UndefinedBehaviorSanitizer, then
 # a short run of every fuzzer. Ends with one summary line "N passed, M failed".
 set -uo pipefail
@@ -33,6 +34,24 @@ run_suite() { # $1 = build dir, $2 = compiler, rest = cmake flags
     # use both cores themselves.
     (cd "$dir" && ctest --output-on-failure) 2>&1 | tee "$dir/ctest.log"
     count_ctest "$dir/ctest.log"
+}
+
+# The dashboard in headless Chromium (tests/e2e/dashboard.py) against the
+# Release build's server. Debian's Python: it has python3-selenium.
+run_e2e() {
+    echo "== e2e dashboard (headless Chromium)"
+    if [ ! -x build/nqba ]; then
+        echo "e2e: build/nqba is missing"
+        failed=$((failed + 1))
+        return
+    fi
+    if NQ_BIN="$PWD/build/nqba" NQ_E2E_ARTIFACTS="${NQ_E2E_ARTIFACTS:-$PWD/build/e2e-artifacts}" \
+        timeout 300 /usr/bin/python3 tests/e2e/dashboard.py; then
+        passed=$((passed + 1))
+    else
+        echo "e2e: FAILED (screenshots and server.log in ${NQ_E2E_ARTIFACTS:-build/e2e-artifacts})"
+        failed=$((failed + 1))
+    fi
 }
 
 run_fuzzers() {
@@ -75,6 +94,7 @@ else
 fi
 
 run_suite build gcc -DCMAKE_BUILD_TYPE=Release
+run_e2e
 run_suite build-asan clang -DCMAKE_BUILD_TYPE=Debug -DNQ_SANITIZE=ON
 run_fuzzers
 

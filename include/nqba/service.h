@@ -254,8 +254,8 @@ int nq_service_assess_job(const json_t *request, void *prepared, const atomic_in
                           nq_job_ctx *ctx, json_t **result, nq_err *err);
 void nq_service_assess_free(void *prepared);
 
-/* POST /api/v1/sigma/models (training: kind "lead-model") and
- * /api/v1/sigma/lead-scoring (lib/service/sigma_jobs.c, docs/api/leads.md). */
+/* POST /api/v1/sigma/models (training: kind "lead-model"),
+ * /api/v1/sigma/lead-assignment and /api/v1/sigma/lead-scoring (lib/service/sigma_jobs.c, docs/api/leads.md). */
 int nq_service_train_prepare(const json_t *request, void **prepared, nq_err *err);
 int nq_service_train_job(const json_t *request, void *prepared, const atomic_int *cancel,
                          nq_job_ctx *ctx, json_t **result, nq_err *err);
@@ -264,6 +264,10 @@ int nq_service_score_prepare(const json_t *request, void **prepared, nq_err *err
 int nq_service_score_job(const json_t *request, void *prepared, const atomic_int *cancel,
                          nq_job_ctx *ctx, json_t **result, nq_err *err);
 void nq_service_score_free(void *prepared);
+int nq_service_assign_prepare(const json_t *request, void **prepared, nq_err *err);
+int nq_service_assign_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                          nq_job_ctx *ctx, json_t **result, nq_err *err);
+void nq_service_assign_free(void *prepared);
 
 /* Canonical hash of a request for the cache and idempotency: SHA-256 hex
  * of kind + "\n" + the JSON dumped with sorted keys, compact, exact reals. */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 
+#include "nqba/assign.h"
 #include "nqba/csv.h"
 #include "nqba/err.h"
 #include "nqba/leads.h"
@@ -57,6 +58,25 @@ int nq_sigma_score_parse(const json_t *doc, nq_sigma_score_req *r, nq_err *err);
  * table with probability, score, tier and top_factors columns added. */
 int nq_sigma_score_run(const nq_sigma_score_req *r, const json_t *doc, json_t **answer,
                        nq_err *err);
+
+typedef struct nq_sigma_assign_req {
+    nq_assign_spec spec; /* leads and reps point at the buffers below */
+    nq_assign_lead *leads;
+    nq_assign_rep *reps;
+    const char **lead_ids, **rep_names; /* borrowed from the request document */
+    int milp;                           /* 1: the exact MILP instead of the engine */
+} nq_sigma_assign_req;
+
+/* {"reps":[{"name","capacity","min_load"?,"skills"?:[...]}],
+ *  "leads":[{"id","value","requires"?:[...]}], "assign_all"?, "fairness"?:
+ *  "none"|"balanced"|"spread", "fairness_weight"?, "method"?: "engine"|"milp",
+ *  "options"?: {"seed","time_limit"}}. The request must outlive r. */
+void nq_sigma_assign_req_free(nq_sigma_assign_req *r);
+int nq_sigma_assign_parse(const json_t *doc, nq_sigma_assign_req *r, nq_err *err);
+/* {"assignment":[{"lead","rep"|null,"value"}],"total_value","objective",
+ *  "loads":{rep: n},"assigned","unassigned","proven_optimal","method","explanation"} */
+int nq_sigma_assign_run(const nq_sigma_assign_req *r, const atomic_int *cancel, json_t **answer,
+                        nq_err *err);
 
 /* The personal columns a request names ("personal": [...]), for the
  * server: n_out of them into names (borrowed from doc). */

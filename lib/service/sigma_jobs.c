@@ -108,3 +108,60 @@ int nq_service_score_job(const json_t *request, void *prepared, const atomic_int
     nq_job_report_solver(ctx, p->req.model.algo == NQ_LEADS_GBT ? "xgboost" : "logistic");
     return nq_sigma_score_run(&p->req, p->doc, result, err);
 }
+
+/* Assignment: the parsed request borrows names from the document, which
+ * the prepared value therefore keeps. */
+typedef struct assign_prep {
+    nq_sigma_assign_req req;
+    json_t *doc;
+} assign_prep;
+
+int nq_service_assign_prepare(const json_t *request, void **prepared, nq_err *err)
+{
+    *prepared = NULL;
+    assign_prep *p = malloc(sizeof *p);
+    if (!p)
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    p->doc = json_incref((json_t *)request);
+    int rc = nq_sigma_assign_parse(p->doc, &p->req, err);
+    if (rc) {
+        json_decref(p->doc);
+        free(p);
+        return rc;
+    }
+    *prepared = p;
+    return NQ_OK;
+}
+
+void nq_service_assign_free(void *prepared)
+{
+    assign_prep *p = prepared;
+    if (!p)
+        return;
+    nq_sigma_assign_req_free(&p->req);
+    json_decref(p->doc);
+    free(p);
+}
+
+int nq_service_assign_job(const json_t *request, void *prepared, const atomic_int *cancel,
+                          nq_job_ctx *ctx, json_t **result, nq_err *err)
+{
+    assign_prep *p = prepared, own;
+    if (!p) {
+        int rc = nq_service_assign_prepare(request, (void **)&p, err);
+        if (rc)
+            return rc;
+        own = *p;
+        free(p);
+        p = &own;
+    }
+    int rc = nq_sigma_assign_run(&p->req, cancel, result, err);
+    nq_job_report_solver(ctx, p->req.milp ? "milp" : "native");
+    if (!rc && !p->req.milp)
+        nq_job_report_found_by(ctx, "native");
+    if (p == &own) {
+        nq_sigma_assign_req_free(&own.req);
+        json_decref(own.doc);
+    }
+    return rc;
+}

@@ -42,6 +42,8 @@ int cli_decide_plain(const char *source, const char *data, size_t len, const cha
 /* nqba serve [options] */
 int cli_assess_run(int argc, char **argv);
 void cli_assess_usage(FILE *out);
+int cli_leads_run(int argc, char **argv);
+void cli_leads_usage(FILE *out);
 int cli_energy_run(int argc, char **argv);
 void cli_energy_usage(FILE *out);
 int cli_portfolio_run(int argc, char **argv);

@@ -23,6 +23,8 @@ static const cli_command commands[] = {
      cli_decide_run, cli_decide_usage},
     {"assess", "assess REQUEST.json: compliance readiness, gaps and a remediation plan",
      cli_assess_run, cli_assess_usage},
+    {"leads", "leads train|score|assign: Sigma Select lead scoring and assignment",
+     cli_leads_run, cli_leads_usage},
     {"energy", "energy schedule|commit: FLYFOX AI site schedules and unit commitment",
      cli_energy_run, cli_energy_usage},
     {"portfolio", "portfolio optimize|risk: Goliath Trade portfolio optimization and risk",

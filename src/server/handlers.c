@@ -1,6 +1,6 @@
 /* handlers.c - the small routes: health, readiness, metrics, the OpenAPI
- * document, the root page, and reading or cancelling a job. The POST
- * routes are in submit.c, the event stream in sse.c. */
+ * document, and reading or cancelling a job. The POST routes are in
+ * submit.c, the event stream in sse.c, the dashboard in static_routes.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,26 +46,6 @@ void srv_h_openapi(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)a, (void)req, (void)id;
     http_res_static(res, 200, "application/json", (const char *)srv_openapi_json);
-}
-
-static const char ROOT_PAGE[] =
-    "<!doctype html>\n"
-    "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>NQBA</title></head>\n"
-    "<body><h1>NQBA</h1>\n"
-    "<p>Decision optimization service. The dashboard is not here yet; the API is.</p>\n"
-    "<ul><li><a href=\"/openapi.json\">API description (OpenAPI 3.1)</a></li>\n"
-    "<li><a href=\"/healthz\">/healthz</a>, <a href=\"/readyz\">/readyz</a>, "
-    "<a href=\"/metrics\">/metrics</a></li></ul>\n"
-    "</body></html>\n";
-
-void srv_h_root(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)a, (void)req, (void)id;
-    http_res_static(res, 200, "text/html; charset=utf-8", ROOT_PAGE);
-    /* The page has no scripts, styles or frames: forbid them all. */
-    http_res_header(res, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    http_res_header(res, "X-Frame-Options", "DENY");
-    http_res_header(res, "Referrer-Policy", "no-referrer");
 }
 
 void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id)

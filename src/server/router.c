@@ -17,6 +17,7 @@
  * analytics and metrics are reads of the platform (system). */
 static const srv_route ROUTES[] = {
     PUBLIC("GET", "/", srv_h_root),
+    PUBLIC("GET", "/ui/{id}", srv_h_ui_asset),
     PUBLIC("GET", "/healthz", srv_h_healthz),
     PUBLIC("GET", "/readyz", srv_h_readyz),
     GUARD("GET", "/metrics", srv_h_metrics, SYSTEM, READ),
@@ -33,6 +34,7 @@ static const srv_route ROUTES[] = {
     GUARD("GET", "/api/v1/sigma/models", srv_h_lead_models, SIGMA, READ),
     GUARD("GET", "/api/v1/sigma/models/{id}", srv_h_lead_model_get, SIGMA, READ),
     GUARD("POST", "/api/v1/sigma/lead-scoring", srv_h_lead_score, SIGMA, RUN),
+    GUARD("POST", "/api/v1/sigma/lead-assignment", srv_h_lead_assign, SIGMA, RUN),
     GUARD("POST", "/api/v1/flyfox/unit-commitment", srv_h_uc, FLYFOX, RUN),
     GUARD("GET", "/api/v1/jobs/{id}", srv_h_job_get, NQBA, READ),
     GUARD("DELETE", "/api/v1/jobs/{id}", srv_h_job_cancel, NQBA, RUN),

@@ -162,6 +162,7 @@ void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_assess(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_lead_train(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_lead_score(srv_app *a, http_req *req, http_res *res, const char *id);
+void srv_h_lead_assign(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_lead_models(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_lead_model_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_assess_report(srv_app *a, http_req *req, http_res *res, const char *id);
@@ -290,6 +291,26 @@ int srv_sigma_store_scores(srv_app *a, const nq_job_record *rec, const char *act
 int srv_store_open(srv_app *a, nq_err *err);
 /* The job service's persist hook (user = the app). */
 int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err);
+
+/* ---- the dashboard (static_routes.c; the files: generated from web/) ---- */
+
+/* One embedded file, served at /ui/<name> (index.html also at /). */
+typedef struct srv_asset {
+    const char *name;         /* a plain file name, unique */
+    const char *content_type;
+    const unsigned char *bytes; /* NUL-terminated text */
+    unsigned long len;
+    const char *etag; /* quoted: the start of the file's SHA-256 */
+} srv_asset;
+
+extern const srv_asset srv_assets[];
+extern const size_t srv_n_assets;
+
+/* The embedded file named name, or NULL. */
+const srv_asset *srv_asset_find(const char *name);
+/* The Content-Security-Policy of the dashboard's page and files. */
+const char *srv_dashboard_csp(void);
+void srv_h_ui_asset(srv_app *a, http_req *req, http_res *res, const char *id);
 
 /* ---- the OpenAPI document (generated from docs/api/openapi.json) ---- */
 

@@ -42,6 +42,8 @@ static const submit_kind TRAIN = {"lead-model", NULL, nq_service_train_prepare,
                                   nq_service_train_job, nq_service_train_free};
 static const submit_kind SCORE = {"lead-scoring", srv_sigma_resolve, nq_service_score_prepare,
                                   nq_service_score_job, nq_service_score_free};
+static const submit_kind ASSIGN = {"lead-assignment", NULL, nq_service_assign_prepare,
+                                   nq_service_assign_job, nq_service_assign_free};
 static const submit_kind UC = {"unit-commitment", NULL, nq_service_uc_prepare, nq_service_uc_job,
                                nq_service_uc_free};
 
@@ -482,4 +484,10 @@ void srv_h_lead_score(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     (void)id;
     submit(a, req, res, &SCORE);
+}
+
+void srv_h_lead_assign(srv_app *a, http_req *req, http_res *res, const char *id)
+{
+    (void)id;
+    submit(a, req, res, &ASSIGN);
 }

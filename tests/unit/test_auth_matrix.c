@@ -41,6 +41,7 @@ typedef struct expect {
 
 static const expect TABLE[] = {
     {"GET", "/", "public"},
+    {"GET", "/ui/{id}", "public"},
     {"GET", "/healthz", "public"},
     {"GET", "/readyz", "public"},
     {"GET", "/openapi.json", "public"},
@@ -66,9 +67,10 @@ static const expect TABLE[] = {
     {"GET", "/api/v1/nqba/business-assessment/{id}/diff", "yyyyyny"},
     {"POST", "/api/v1/flyfox/energy-optimization", "yyynnnn"},
     {"POST", "/api/v1/sigma/models", "yyynnnn"},
-    {"GET", "/api/v1/sigma/models", "yyyyyny"},
-    {"GET", "/api/v1/sigma/models/{id}", "yyyyyny"},
+    {"GET", "/api/v1/sigma/models", "yyyyynn"},
+    {"GET", "/api/v1/sigma/models/{id}", "yyyyynn"},
     {"POST", "/api/v1/sigma/lead-scoring", "yyynnnn"},
+    {"POST", "/api/v1/sigma/lead-assignment", "yyynnnn"},
     {"POST", "/api/v1/flyfox/unit-commitment", "yyynnnn"},
     {"GET", "/api/v1/jobs/{id}", "yyyyyny"},
     {"DELETE", "/api/v1/jobs/{id}", "yyynnnn"},
