@@ -13,51 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_answers.h"
 #include "nqba/assess.h"
 #include "nqba/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
-
-static void check_err(const nq_err *err)
-{
-    if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
-        die("unlocated error", err);
-}
-
-static void check_finite(const json_t *v)
-{
-    size_t i;
-    const char *k;
-    json_t *x;
-    if (json_is_real(v) && !isfinite(json_real_value(v)))
-        die("a non-finite number in an answer", NULL);
-    if (json_is_array(v))
-        json_array_foreach((json_t *)v, i, x) check_finite(x);
-    if (json_is_object(v))
-        json_object_foreach((json_t *)v, k, x) check_finite(x);
-}
 
 static void after_run(const json_t *ans)
 {
     nq_err err;
     json_t *d = NULL;
     if (nq_assess_diff(ans, ans, &d, &err))
-        die("an answer that cannot be diffed with itself", &err);
+        fuzz_die("an answer that cannot be diffed with itself", &err);
     if (json_array_size(json_object_get(d, "controls")))
-        die("an answer differs from itself", NULL);
+        fuzz_die("an answer differs from itself", NULL);
     json_decref(d);
     char *html = NULL;
     size_t len = 0;
     if (nq_assess_report_html(ans, &html, &len, &err))
-        check_err(&err);
+        fuzz_check_err(&err);
     else if (strstr(html, "<script") || strlen(html) != len)
-        die("a report with a script or a bad length", NULL);
+        fuzz_die("a report with a script or a bad length", NULL);
     free(html);
 }
 
@@ -71,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     nq_assess_req r;
     if (nq_assess_parse(doc, &r, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         json_decref(doc);
         return 0;
     }
@@ -82,11 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r.plan.milp_time_limit = 0.5;
         json_t *ans = NULL;
         if (nq_assess_run(&r, NULL, &ans, &err))
-            check_err(&err);
+            fuzz_check_err(&err);
         else if (!json_is_object(ans))
-            die("an answer that is not an object", NULL);
+            fuzz_die("an answer that is not an object", NULL);
         else {
-            check_finite(ans);
+            fuzz_check_finite(ans);
             after_run(ans);
         }
         json_decref(ans);

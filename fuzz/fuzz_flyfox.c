@@ -11,50 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_answers.h"
 #include "nqba/flyfox.h"
 #include "nqba/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
-
-static void check_err(const nq_err *err)
-{
-    if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
-        die("unlocated error", err);
-}
-
-static void check_finite(const json_t *v)
-{
-    size_t i;
-    const char *k;
-    json_t *x;
-    if (json_is_real(v) && !isfinite(json_real_value(v)))
-        die("a non-finite number in an answer", NULL);
-    if (json_is_array(v))
-        json_array_foreach((json_t *)v, i, x) check_finite(x);
-    if (json_is_object(v))
-        json_object_foreach((json_t *)v, k, x) check_finite(x);
-}
 
 static void site(const json_t *doc)
 {
     nq_flyfox_site_req r;
     nq_err err;
     if (nq_flyfox_site_parse(doc, &r, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         return;
     }
     json_t *ans = NULL;
     if (r.site.steps <= 48 && r.site.n_loads <= 4) {
         r.site.time_limit = 0.05;
         if (nq_flyfox_site_run(&r, NULL, &ans, &err))
-            check_err(&err);
-        check_finite(ans);
+            fuzz_check_err(&err);
+        fuzz_check_finite(ans);
     }
     json_decref(ans);
     nq_flyfox_site_req_free(&r);
@@ -65,7 +41,7 @@ static void uc(const json_t *doc)
     nq_flyfox_uc_req r;
     nq_err err;
     if (nq_flyfox_uc_parse(doc, &r, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         return;
     }
     json_t *ans = NULL;
@@ -73,8 +49,8 @@ static void uc(const json_t *doc)
         r.p.time_limit = 0.02;
         r.milp = 0;
         if (nq_flyfox_uc_run(&r, NULL, &ans, &err))
-            check_err(&err);
-        check_finite(ans);
+            fuzz_check_err(&err);
+        fuzz_check_finite(ans);
     }
     json_decref(ans);
     nq_flyfox_uc_req_free(&r);

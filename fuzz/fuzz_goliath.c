@@ -12,42 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fuzz_answers.h"
 #include "nqba/goliath.h"
 #include "nqba/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
-
-static void check_err(const nq_err *err)
-{
-    if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
-        die("unlocated error", err);
-}
-
-static void check_finite(const json_t *v)
-{
-    size_t i;
-    const char *k;
-    json_t *x;
-    if (json_is_real(v) && !isfinite(json_real_value(v)))
-        die("a non-finite number in an answer", NULL);
-    if (json_is_array(v))
-        json_array_foreach((json_t *)v, i, x) check_finite(x);
-    if (json_is_object(v))
-        json_object_foreach((json_t *)v, k, x) check_finite(x);
-}
 
 static void portfolio(const json_t *doc)
 {
     nq_goliath_req r;
     nq_err err;
     if (nq_goliath_parse(doc, &r, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         return;
     }
     json_t *ans = NULL;
@@ -56,10 +32,10 @@ static void portfolio(const json_t *doc)
             r.frontier_points = 5;
         r.budget = 0; /* the MILP may take its whole time limit */
         if (nq_goliath_run(&r, NULL, &ans, &err))
-            check_err(&err);
+            fuzz_check_err(&err);
         else if (!json_is_object(ans))
-            die("an answer that is not an object", NULL);
-        check_finite(ans);
+            fuzz_die("an answer that is not an object", NULL);
+        fuzz_check_finite(ans);
     }
     json_decref(ans);
     nq_goliath_req_free(&r);
@@ -70,13 +46,13 @@ static void risk(const json_t *doc)
     nq_goliath_risk_req r;
     nq_err err;
     if (nq_goliath_risk_parse(doc, &r, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         return;
     }
     json_t *ans = NULL;
     if (nq_goliath_risk_run(&r, &ans, &err))
-        check_err(&err);
-    check_finite(ans);
+        fuzz_check_err(&err);
+    fuzz_check_finite(ans);
     json_decref(ans);
     nq_goliath_risk_req_free(&r);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nqba/cqm.h"
+#include "data_file.h"
 #include "nqba/energy.h"
 
 #define REF_MAX 336 /* a week of half-hours */
@@ -25,20 +26,7 @@ static json_t *g_ref; /* reference_results.json */
 
 static char *slurp(const char *name)
 {
-    char path[512];
-    const char *shared = getenv("NQ_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/data/energy/%s", shared ? shared : "../shared", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) == (size_t)n)
-        b[n] = '\0';
-    fclose(f);
-    return b;
+    return data_file("energy", name, NULL);
 }
 
 /* ---- the reference inputs ----------------------------------------------------------- */

@@ -40,7 +40,7 @@ static FILE *open_data(const char *name)
 {
     const char *shared = getenv("NQ_SHARED_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/data/energy/%s", shared ? shared : "/work/shared", name);
+    snprintf(path, sizeof path, "%s/data/energy/%s", shared ? shared : "../shared", name);
     return fopen(path, "r");
 }
 

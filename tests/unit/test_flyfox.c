@@ -17,25 +17,13 @@
 #include <string.h>
 
 #include "nqba/flyfox.h"
+#include "data_file.h"
 
 #define N 48
 
 static char *slurp(const char *name)
 {
-    char path[512];
-    const char *shared = getenv("NQ_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/data/energy/%s", shared ? shared : "../shared", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) == (size_t)n)
-        b[n] = '\0';
-    fclose(f);
-    return b;
+    return data_file("energy", name, NULL);
 }
 
 /* 2024-06-12, 48 half-hours: load (NaN interpolated), PV (NaN = 0) and the

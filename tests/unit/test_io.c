@@ -258,7 +258,7 @@ static void test_gset_shared_files(void **state)
     (void)state;
     const char *shared = getenv("NQ_SHARED_DIR");
     char dir[512];
-    snprintf(dir, sizeof dir, "%s/data/gset", shared ? shared : "/work/shared");
+    snprintf(dir, sizeof dir, "%s/data/gset", shared ? shared : "../shared");
     DIR *d = opendir(dir);
     assert_non_null(d);
     int files = 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nqba/json.h"
+#include "data_file.h"
 #include "nqba/leads.h"
 #include "nqba/rng.h"
 
@@ -26,23 +27,7 @@
 
 static char *slurp(const char *name, size_t *len)
 {
-    const char *shared = getenv("NQ_SHARED_DIR");
-    char path[512];
-    snprintf(path, sizeof path, "%s/data/lead_scoring/%s", shared ? shared : "/work/shared", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        rewind(f);
-        buf = sz >= 0 ? malloc((size_t)sz + 1) : NULL;
-        *len = buf ? fread(buf, 1, (size_t)sz, f) : 0;
-        if (buf)
-            buf[*len] = 0;
-    }
-    fclose(f);
-    return buf;
+    return data_file("lead_scoring", name, len);
 }
 
 static void fail_err(int rc, const nq_err *err)

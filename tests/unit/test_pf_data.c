@@ -1,7 +1,7 @@
 /* test_pf_data.c - the portfolio module's data side: the price CSV reader
  * and its checks, returns, expected returns, the four risk models, the PSD
  * repair, HRP and fixed-weight portfolio returns, against PyPortfolioOpt's
- * data and reference results (/work/shared/data/portfolio) and against
+ * data and reference results (../shared/data/portfolio) and against
  * small cases computed here by direct formulas. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +32,7 @@ static char *read_data(const char *name, size_t *len)
 {
     const char *shared = getenv("NQ_SHARED_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/data/portfolio/%s", shared ? shared : "/work/shared", name);
+    snprintf(path, sizeof path, "%s/data/portfolio/%s", shared ? shared : "../shared", name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;

@@ -32,7 +32,7 @@
 static void data_path(char *buf, size_t cap, const char *name)
 {
     const char *shared = getenv("NQ_SHARED_DIR");
-    snprintf(buf, cap, "%s/data/portfolio/%s", shared ? shared : "/work/shared", name);
+    snprintf(buf, cap, "%s/data/portfolio/%s", shared ? shared : "../shared", name);
 }
 
 static char *slurp(const char *name, size_t *len)

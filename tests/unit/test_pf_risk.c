@@ -33,7 +33,7 @@ static char *slurp(const char *rel)
 {
     const char *dir = getenv("NQ_SHARED_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "/work/shared", rel);
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared", rel);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     assert_int_equal(fseek(f, 0, SEEK_END), 0);
@@ -115,7 +115,7 @@ static json_t *reference(void)
     const char *dir = getenv("NQ_SHARED_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/data/portfolio/reference_results.json",
-             dir ? dir : "/work/shared");
+             dir ? dir : "../shared");
     json_error_t je;
     json_t *root = json_load_file(path, 0, &je);
     assert_non_null(root);

@@ -338,7 +338,7 @@ static int load_gset(const char *name, nq_model *m)
 {
     const char *shared = getenv("NQ_SHARED_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/data/gset/%s", shared ? shared : "/work/shared", name);
+    snprintf(path, sizeof path, "%s/data/gset/%s", shared ? shared : "../shared", name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;

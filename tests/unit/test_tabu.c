@@ -298,7 +298,7 @@ static void test_tabu_gset_smoke(void **state)
     (void)state;
     const char *shared = getenv("NQ_SHARED_DIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/data/gset/G11.txt", shared ? shared : "/work/shared");
+    snprintf(path, sizeof path, "%s/data/gset/G11.txt", shared ? shared : "../shared");
     size_t len;
     char *data = slurp(path, &len);
     if (!data)
