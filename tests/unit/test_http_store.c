@@ -301,7 +301,9 @@ static void sigma_flow(int port)
 static void acknowledged_is_stored(const char *db)
 {
     http_server s;
-    const char *opts[] = {"--db", db, NULL};
+    /* Training and assessments can outlast the default 100 ms under a
+     * sanitizer: a generous budget keeps every answer synchronous here. */
+    const char *opts[] = {"--db", db, "--sync-budget-ms", "10000", NULL};
     http_server_start(&s, opts);
     char body[1024], id[64], path[128];
     decision_body(7, body, sizeof body);
