@@ -5,27 +5,10 @@
 
 #include "nqba/assess.h"
 #include "nqba/service.h"
+#include "unit_prepare.h"
 
-int nq_service_assess_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_assess_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_assess_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_assess_free(void *prepared)
-{
-    nq_assess_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_assess_prepare, nq_service_assess_free,
+                  nq_assess_req, nq_assess_parse, nq_assess_req_free)
 
 int nq_service_assess_job(const json_t *request, void *prepared, const atomic_int *cancel,
                           nq_job_ctx *ctx, json_t **result, nq_err *err)

@@ -6,27 +6,10 @@
 
 #include "nqba/flyfox.h"
 #include "nqba/service.h"
+#include "unit_prepare.h"
 
-int nq_service_energy_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_flyfox_site_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_flyfox_site_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_energy_free(void *prepared)
-{
-    nq_flyfox_site_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_energy_prepare, nq_service_energy_free,
+                  nq_flyfox_site_req, nq_flyfox_site_parse, nq_flyfox_site_req_free)
 
 int nq_service_energy_job(const json_t *request, void *prepared, const atomic_int *cancel,
                           nq_job_ctx *ctx, json_t **result, nq_err *err)
@@ -45,26 +28,8 @@ int nq_service_energy_job(const json_t *request, void *prepared, const atomic_in
     return rc;
 }
 
-int nq_service_uc_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_flyfox_uc_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_flyfox_uc_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_uc_free(void *prepared)
-{
-    nq_flyfox_uc_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_uc_prepare, nq_service_uc_free,
+                  nq_flyfox_uc_req, nq_flyfox_uc_parse, nq_flyfox_uc_req_free)
 
 int nq_service_uc_job(const json_t *request, void *prepared, const atomic_int *cancel,
                       nq_job_ctx *ctx, json_t **result, nq_err *err)

@@ -7,27 +7,10 @@
 
 #include "nqba/goliath.h"
 #include "nqba/service.h"
+#include "unit_prepare.h"
 
-int nq_service_portfolio_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_goliath_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_goliath_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_portfolio_free(void *prepared)
-{
-    nq_goliath_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_portfolio_prepare, nq_service_portfolio_free,
+                  nq_goliath_req, nq_goliath_parse, nq_goliath_req_free)
 
 int nq_service_portfolio_job(const json_t *request, void *prepared, const atomic_int *cancel,
                              nq_job_ctx *ctx, json_t **result, nq_err *err)
@@ -49,26 +32,8 @@ int nq_service_portfolio_job(const json_t *request, void *prepared, const atomic
     return rc;
 }
 
-int nq_service_risk_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_goliath_risk_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_goliath_risk_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_risk_free(void *prepared)
-{
-    nq_goliath_risk_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_risk_prepare, nq_service_risk_free,
+                  nq_goliath_risk_req, nq_goliath_risk_parse, nq_goliath_risk_req_free)
 
 int nq_service_risk_job(const json_t *request, void *prepared, const atomic_int *cancel,
                         nq_job_ctx *ctx, json_t **result, nq_err *err)

@@ -5,28 +5,11 @@
 #include <stdlib.h>
 
 #include "nqba/service.h"
+#include "unit_prepare.h"
 #include "nqba/sigma.h"
 
-int nq_service_train_prepare(const json_t *request, void **prepared, nq_err *err)
-{
-    *prepared = NULL;
-    nq_sigma_train_req *r = malloc(sizeof *r);
-    if (!r)
-        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    int rc = nq_sigma_train_parse(request, r, err);
-    if (rc) {
-        free(r);
-        return rc;
-    }
-    *prepared = r;
-    return NQ_OK;
-}
-
-void nq_service_train_free(void *prepared)
-{
-    nq_sigma_train_req_free(prepared);
-    free(prepared);
-}
+NQ__UNIT_PREPARED(nq_service_train_prepare, nq_service_train_free,
+                  nq_sigma_train_req, nq_sigma_train_parse, nq_sigma_train_req_free)
 
 typedef struct train_cb {
     nq_job_ctx *ctx;

@@ -432,62 +432,21 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
         answer(a, req, res, id, cached, key, model_ref);
 }
 
-void srv_h_solve(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &SOLVE);
-}
+/* Every POST route of a job kind is the same call with its kind. */
+#define SUBMIT_ROUTE(handler, kind)                                                                \
+    void handler(srv_app *a, http_req *req, http_res *res, const char *id)                         \
+    {                                                                                              \
+        (void)id;                                                                                  \
+        submit(a, req, res, &kind);                                                                \
+    }
 
-void srv_h_decision(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &DECISION);
-}
-
-void srv_h_portfolio(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &PORTFOLIO);
-}
-
-void srv_h_risk(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &RISK);
-}
-
-void srv_h_energy(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &ENERGY);
-}
-
-void srv_h_uc(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &UC);
-}
-
-void srv_h_assess(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &ASSESS);
-}
-
-void srv_h_lead_train(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &TRAIN);
-}
-
-void srv_h_lead_score(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &SCORE);
-}
-
-void srv_h_lead_assign(srv_app *a, http_req *req, http_res *res, const char *id)
-{
-    (void)id;
-    submit(a, req, res, &ASSIGN);
-}
+SUBMIT_ROUTE(srv_h_solve, SOLVE)
+SUBMIT_ROUTE(srv_h_decision, DECISION)
+SUBMIT_ROUTE(srv_h_portfolio, PORTFOLIO)
+SUBMIT_ROUTE(srv_h_risk, RISK)
+SUBMIT_ROUTE(srv_h_energy, ENERGY)
+SUBMIT_ROUTE(srv_h_uc, UC)
+SUBMIT_ROUTE(srv_h_assess, ASSESS)
+SUBMIT_ROUTE(srv_h_lead_train, TRAIN)
+SUBMIT_ROUTE(srv_h_lead_score, SCORE)
+SUBMIT_ROUTE(srv_h_lead_assign, ASSIGN)
