@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the benchmarks and put each one's tables into docs/BENCHMARKS.md
 # between the markers of its section (other sections are left alone).
-# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|portfolio|energy|assess|leads ...]  (default: all)
+# Usage: scripts/bench.sh [SHARED_DIR] [engine|cqm|http|store|cluster|portfolio|energy|assess|leads ...]  (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${1:-../shared}
@@ -21,7 +21,7 @@ replace_section() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store portfolio energy assess leads)
+[ ${#sections[@]} -gt 0 ] || sections=(engine cqm http store cluster portfolio energy assess leads)
 for s in "${sections[@]}"; do
     out=$(mktemp)
     case "$s" in
@@ -29,6 +29,7 @@ for s in "${sections[@]}"; do
     cqm) ./build/bench_cqm --out "$out" ;;
     http) bench/http.sh "$out" ;;
     store) bench/store.sh "$out" ;;
+    cluster) bench/cluster.sh "$out" ;;
     portfolio)
         peer=$(mktemp)
         /usr/bin/python3 bench/peer_portfolio.py "$shared" >"$peer" ||

@@ -21,6 +21,8 @@ PACKAGES=(
   liblinear-dev libxgboost-dev  # lead scoring: logistic regression, gradient-boosted trees
   libjs-chart.js                # the dashboard's charts, compiled into the server
   chromium chromium-driver python3-selenium  # the dashboard's browser test (tests/e2e)
+  haproxy                       # the load balancer in front of the cluster test's API nodes
+  yamllint prometheus python3-yaml  # deploy/ checks: YAML lint, promtool on the alert rules
 )
 
 missing=()

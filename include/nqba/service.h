@@ -133,6 +133,8 @@ typedef struct nq_job_submit {
     const char *idempotency_key; /* NULL or the header value (<= 256 bytes) */
     const char *request_text;    /* the body as received, for persist (copied); NULL = */
     size_t request_len;          /* the request document, compact */
+    const char *id; /* NULL: a new random id; else this one (32 hex digits, not yet known
+                     * here: a job claimed from the shared queue keeps its id) */
 } nq_job_submit;
 
 /* Submit. *job_id receives the id (a 32-hex-char string, NUL-terminated).
@@ -190,6 +192,35 @@ char *nq_jobs_lookup_body(nq_jobs *j, const char key[65], char job_id[33], size_
 
 /* Counts per state (for /readyz and the nqba_jobs gauge). */
 void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);
+
+/* ---- jobs run by other processes (lib/service/job_mirror.c) -------------- */
+/* An API node of a cluster runs no jobs itself: workers do, and the shared
+ * queue (queue.h) tells what happened. A mirrored job is a record here fed
+ * from the queue, so that waiting, GET, events and the synchronous answer
+ * work for it exactly as for a local job. It never runs and never times
+ * out here; cancelling it is the queue's business (nq_jobs_cancel refuses
+ * it with NQ_EINVAL). */
+typedef struct nq_job_mirror {
+    nq_job_state state;
+    double started_at, finished_at; /* Unix seconds, 0 = unknown */
+    const char *progress;           /* {"best_energy","elapsed_s","fraction"} text, or NULL */
+    const char *result;             /* succeeded: the result text */
+    const char *error;              /* failed: {"code","pointer","detail"} text */
+} nq_job_mirror;
+
+/* Track job id (queued, created at created_at). NQ_EINVAL when the id is
+ * already known (then nothing changes). */
+int nq_jobs_mirror_add(nq_jobs *j, const char *id, const char *kind, nq_job_priority prio,
+                       double created_at);
+/* Feed what the queue says. A state never moves backwards and a final
+ * state is final: later updates are ignored. NQ_ENOTFOUND for an id not
+ * mirrored here. */
+int nq_jobs_mirror_update(nq_jobs *j, const char *id, const nq_job_mirror *m);
+/* Whether id is a mirrored job. */
+int nq_jobs_is_mirror(nq_jobs *j, const char *id);
+/* Up to cap ids of mirrored jobs not yet final (to re-read from the queue
+ * when notifications may have been missed); returns how many. */
+int nq_jobs_mirror_pending(nq_jobs *j, char (*ids)[33], int cap);
 
 /* ---- built-in job kinds (lib/service/unit_jobs.c) ------------------------ */
 /* Each route has a prepare function, run on the HTTP thread before

@@ -62,6 +62,14 @@ void nq__make_id(char out[33])
     out[32] = '\0';
 }
 
+int nq__id_valid(const char *id)
+{
+    size_t n = 0;
+    while (id[n] && n < 33 && ((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        n++;
+    return n == 32 && id[32] == '\0';
+}
+
 int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
 {
     nq__job *job = calloc(1, sizeof *job);
@@ -199,8 +207,9 @@ void nq__store_retire(nq_jobs *j, nq__job *job)
     }
 }
 
-/* At shutdown every job is finished (the workers are joined), so every
- * job in the map is on the finished list. */
+/* At shutdown every local job is finished (the workers are joined), so
+ * every job in the map is on the finished list, except mirrored jobs the
+ * queue had not yet ended: those are dropped from the map afterwards. */
 void nq__store_clear(nq_jobs *j)
 {
     while (j->fhead) {
@@ -210,6 +219,9 @@ void nq__store_clear(nq_jobs *j)
     }
     j->ftail = NULL;
     j->n_finished = 0;
+    for (size_t i = 0; i < j->ids.n_slots; i++)
+        for (nq__map_node *n = j->ids.slots[i]; n; n = n->next)
+            nq__job_unref(n->val);
     nq__map_free(&j->ids);
     nq__map_free(&j->idem);
 }

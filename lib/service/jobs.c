@@ -218,6 +218,8 @@ static int check_submit(const nq_job_submit *s, nq_err *err)
     if (s->idempotency_key && strlen(s->idempotency_key) > MAX_IDEMPOTENCY_KEY)
         return nq_err_set(err, NQ_EINVAL, NULL, "Idempotency-Key longer than %d bytes",
                           MAX_IDEMPOTENCY_KEY);
+    if (s->id && !nq__id_valid(s->id))
+        return nq_err_set(err, NQ_EINVAL, NULL, "a job id is 32 lowercase hex digits");
     return NQ_OK;
 }
 
@@ -272,6 +274,8 @@ static int submit_locked(nq_jobs *j, nq__job *job, const char *shared, size_t sh
     nq__job *old = job->idem_key ? nq__map_get(&j->idem, job->idem_key) : NULL;
     if (!atomic_load(&j->accepting)) {
         rc = nq_err_set(err, NQ_ECANCEL, NULL, "the service is shutting down");
+    } else if (nq__store_find(j, job->id)) { /* only a given id can collide */
+        rc = nq_err_set(err, NQ_EINVAL, NULL, "job %s is already known", job->id);
     } else if (old) {
         rc = repeat(old, job->hash, job_id, cached, err);
     } else {
@@ -323,7 +327,10 @@ int nq_jobs_submit(nq_jobs *j, const nq_job_submit *s, char job_id[33], int *cac
     nq__job *job;
     if (nq__job_new(s, hash, &job))
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
-    nq__make_id(job->id);
+    if (s->id)
+        memcpy(job->id, s->id, sizeof job->id);
+    else
+        nq__make_id(job->id);
     char *shared = NULL;
     size_t shared_len = 0;
     if (j->cfg.shared_get && !local_hit(j, hash) &&
@@ -365,6 +372,8 @@ int nq_jobs_cancel(nq_jobs *j, const char *job_id)
     nq__job *job = nq__store_find(j, job_id);
     if (!job) {
         rc = NQ_ENOTFOUND;
+    } else if (job->mirror) {
+        rc = NQ_EINVAL; /* the shared queue cancels it, not this node */
     } else if (job->state == NQ_JOB_QUEUED) {
         nq__queue_remove(j, job);
         job->why = NQ__WHY_USER;

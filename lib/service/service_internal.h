@@ -91,6 +91,7 @@ typedef struct nq__job {
     nq_job_priority prio;
     nq_job_state state;
     int cached;
+    int mirror; /* run by another process, fed from the shared queue (job_mirror.c) */
     int refs;
     double created_wall, started_wall, finished_wall;
     double started_mono, finished_mono;
@@ -176,6 +177,8 @@ void nq__set_state(nq_jobs *j, nq__job *job, nq_job_state st);
 void nq__store_retire(nq_jobs *j, nq__job *job);
 void nq__store_clear(nq_jobs *j);
 void nq__make_id(char out[33]);
+/* 32 lowercase hex digits and nothing else. */
+int nq__id_valid(const char *id);
 
 /* job_worker.c: the queue and the threads (hub lock held unless noted). */
 void nq__queue_push(nq_jobs *j, nq__job *job);

@@ -9,12 +9,15 @@
  *
  * Errors are classified by SQLSTATE, not by message text: messages are
  * translated by the server's lc_messages, SQLSTATEs are not. */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nqba/clock.h"
 #include "store_internal.h"
 
 /* Prepared statements kept per connection. The common code uses a few
@@ -448,6 +451,79 @@ static int nq__pg_script(nq__db *db, const char *sql, nq_err *err)
     return rc;
 }
 
+/* ---- notifications ---------------------------------------------------------- */
+
+/* LISTEN cannot take its channel as a parameter (it is an identifier), so
+ * the command is built here, quoted, and run unprepared: it runs once per
+ * connection and must not take a slot of the statement cache. */
+static int nq__pg_listen(nq__db *db, const char *channel, nq_err *err)
+{
+    if (!db || !channel || !*channel || strlen(channel) >= NQ__CHANNEL_MAX)
+        return nq_err_set(err, NQ_EINVAL, "channel", "bad channel name");
+    char *ident = PQescapeIdentifier(db->conn, channel, strlen(channel));
+    if (!ident)
+        return nq__pg_fail(db->conn, NULL, err);
+    char cmd[2 * NQ__CHANNEL_MAX + 16];
+    snprintf(cmd, sizeof cmd, "LISTEN %s", ident);
+    PQfreemem(ident);
+    PGresult *res = PQexec(db->conn, cmd);
+    int rc = NQ_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = nq__pg_fail(db->conn, res, err);
+    PQclear(res);
+    return rc;
+}
+
+static int nq__pg_lost(nq__db *db, nq_err *err)
+{
+    char msg[NQ__PG_MSG_MAX];
+    nq__pg_line(msg, sizeof msg, PQerrorMessage(db->conn));
+    return nq_err_set(err, NQ_EUNAVAIL, NULL, "lost the PostgreSQL connection: %s",
+                      msg[0] ? msg : "closed by the server");
+}
+
+/* 1 with the payload of a notification libpq already read, else 0. */
+static int nq__pg_take_notify(nq__db *db, char *buf, size_t cap)
+{
+    PGnotify *n = PQnotifies(db->conn);
+    if (!n)
+        return 0;
+    snprintf(buf, cap, "%s", n->extra ? n->extra : "");
+    PQfreemem(n);
+    return 1;
+}
+
+/* Notifications arrive between commands, so nothing is sent: wait for the
+ * socket to be readable, let libpq read what came, and ask it for a
+ * notification. Buffered ones are taken before touching the socket, so a
+ * connection that dropped after delivering them still hands them over. */
+static int nq__pg_wait_notify(nq__db *db, double timeout, char *buf, size_t cap, nq_err *err)
+{
+    if (!db || !buf || cap == 0)
+        return nq_err_set(err, NQ_EINVAL, NULL, "bad wait arguments");
+    buf[0] = '\0';
+    double deadline = nq_clock_s() + (timeout > 0 ? timeout : 0);
+    for (;;) {
+        if (nq__pg_take_notify(db, buf, cap))
+            return 1;
+        if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+            return nq__pg_lost(db, err);
+        if (nq__pg_take_notify(db, buf, cap))
+            return 1;
+        double left = deadline - nq_clock_s();
+        if (left <= 0)
+            return 0;
+        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+        if (p.fd < 0)
+            return nq__pg_lost(db, err);
+        /* Rounded up so that a wait never ends a little before its time
+         * and then spins on a zero timeout. */
+        double ms = left * 1000.0 + 1.0;
+        if (poll(&p, 1, ms > 3.6e6 ? 3600000 : (int)ms) < 0 && errno != EINTR)
+            return nq_err_set(err, NQ_EIO, NULL, "waiting for notifications: %s", strerror(errno));
+    }
+}
+
 const nq__driver nq__driver_postgresql = {
     .name = "postgresql",
     .connect = nq__pg_connect,
@@ -462,4 +538,6 @@ const nq__driver nq__driver_postgresql = {
     .row_locks = 1,
     .migrations = nq__schema_pg,
     .n_migrations = NQ__SCHEMA_PG_N,
+    .listen = nq__pg_listen,
+    .wait_notify = nq__pg_wait_notify,
 };

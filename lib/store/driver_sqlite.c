@@ -380,4 +380,7 @@ const nq__driver nq__driver_sqlite = {
     .row_locks = 0,
     .migrations = nq__schema_sqlite,
     .n_migrations = NQ__SCHEMA_SQLITE_VERSIONS,
+    /* No notifications: the shared job queue needs PostgreSQL. */
+    .listen = NULL,
+    .wait_notify = NULL,
 };

@@ -245,9 +245,33 @@ static const char nq__schema_pg_v2[] =
     "    ('viewer', 'nqba', 'read'),\n"
     "    ('viewer', 'sigma', 'read');\n";
 
+/* Version 3: what the shared job queue needs (lib/store/queue.c and
+ * docs/internals/queue.md). body is the request exactly as submitted and
+ * request_text what the decision stores: the JSONB request column would
+ * reorder keys and respell numbers. result, error and progress become
+ * JSON for the same reason: checked, but read back as written. prio is the
+ * priority as a number so that ORDER BY prio puts high before low. The
+ * partial indexes serve the claim (only live jobs, in claim order) and
+ * make an Idempotency-Key unique where one was given. */
+static const char nq__schema_pg_v3[] =
+    "ALTER TABLE jobs ADD COLUMN body TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN request_text TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN prio SMALLINT NOT NULL DEFAULT 1 CHECK (prio IN (0, 1, 2));\n"
+    "ALTER TABLE jobs ADD COLUMN idem_key TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN request_hash TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN lease_token TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;\n"
+    "ALTER TABLE jobs ADD COLUMN progress JSON;\n"
+    "ALTER TABLE jobs ALTER COLUMN result TYPE JSON USING result::text::json;\n"
+    "ALTER TABLE jobs ALTER COLUMN error TYPE JSON USING error::text::json;\n"
+    "CREATE UNIQUE INDEX jobs_idem_key ON jobs (idem_key) WHERE idem_key IS NOT NULL;\n"
+    "CREATE INDEX jobs_claim ON jobs (prio, created_at)"
+    " WHERE state IN ('queued', 'running');\n";
+
 const char *const nq__schema_pg[] = {
     nq__schema_pg_v1,
     nq__schema_pg_v2,
+    nq__schema_pg_v3,
 };
 
 _Static_assert(sizeof nq__schema_pg / sizeof nq__schema_pg[0] == NQ__SCHEMA_PG_N,

@@ -250,7 +250,22 @@ static const char schema_v2[] =
 
 /* Unsized here so that a count that disagrees with the header's
  * NQ__SCHEMA_SQLITE_VERSIONS is a compile error, not a NULL script. */
+/* Version 3: the columns of the shared job queue (schema_pg.c), for the
+ * two schemas to stay alike; the queue itself needs PostgreSQL (row locks,
+ * SKIP LOCKED, LISTEN/NOTIFY), so its indexes are left out here. */
+static const char schema_v3[] =
+    "ALTER TABLE jobs ADD COLUMN body TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN request_text TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN prio INTEGER NOT NULL DEFAULT 1 CHECK (prio IN (0, 1, 2));\n"
+    "ALTER TABLE jobs ADD COLUMN idem_key TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN request_hash TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN lease_token TEXT;\n"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0\n"
+    "    CHECK (cancel_requested IN (0, 1));\n"
+    "ALTER TABLE jobs ADD COLUMN progress TEXT CHECK (progress IS NULL OR json_valid(progress));\n";
+
 const char *const nq__schema_sqlite[] = {
     schema_v1,
     schema_v2,
+    schema_v3,
 };

@@ -64,20 +64,30 @@ typedef struct nq__driver {
     /* The schema, one script per version (index 0 = version 1). */
     const char *const *migrations;
     int n_migrations;
+    /* Notifications, on a connection of its own (not a pooled one: it
+     * keeps listening between calls). NULL where the database has none
+     * (SQLite). listen subscribes the connection to channel (a name the
+     * caller checked: 1..NQ__CHANNEL_MAX - 1 of [a-z0-9_]). wait_notify
+     * waits up to timeout seconds: 1 with the payload in buf (cut to
+     * cap - 1), 0 on timeout, NQ_EUNAVAIL when the connection is lost. */
+    int (*listen)(nq__db *db, const char *channel, nq_err *err);
+    int (*wait_notify)(nq__db *db, double timeout, char *buf, size_t cap, nq_err *err);
 } nq__driver;
+
+#define NQ__CHANNEL_MAX 64 /* PostgreSQL's identifiers: 63 bytes */
 
 extern const nq__driver nq__driver_sqlite;
 extern const nq__driver nq__driver_postgresql;
 
 /* The SQLite migrations (schema_sqlite.c), one script per version. The
  * count is a macro so that the driver's static initializer can use it. */
-#define NQ__SCHEMA_SQLITE_VERSIONS 2
+#define NQ__SCHEMA_SQLITE_VERSIONS 3
 extern const char *const nq__schema_sqlite[NQ__SCHEMA_SQLITE_VERSIONS];
 /* The PostgreSQL migrations (schema_pg.c): script i brings the schema to
  * version i + 1. The count is also a macro because the driver table is a
  * static initializer, where an extern const int is not a constant;
  * schema_pg.c checks at compile time that the two agree. */
-#define NQ__SCHEMA_PG_N 2
+#define NQ__SCHEMA_PG_N 3
 extern const char *const nq__schema_pg[];
 extern const int nq__schema_pg_n;
 
@@ -125,6 +135,10 @@ int nq__audit_sql(nq_store *s);
  * waiting for one); give it back with nq__put (broken = 1 closes it). */
 int nq__get(nq_store *s, nq__db **out, nq_err *err);
 void nq__put(nq_store *s, nq__db *db, int broken);
+
+/* NQ_OK when s can hold the shared job queue (PostgreSQL), else NQ_EINVAL
+ * (queue.c; queue_listen.c uses it too). */
+int nq__queue_check(const nq_store *s, nq_err *err);
 
 /* exec on a pooled connection, for single statements outside transactions. */
 int nq__exec1(nq_store *s, const char *sql, int n, const char *const *params, nq__row_fn fn,

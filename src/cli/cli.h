@@ -50,6 +50,7 @@ int cli_portfolio_run(int argc, char **argv);
 void cli_portfolio_usage(FILE *out);
 
 int cli_serve_run(int argc, char **argv);
+int cli_worker_run(int argc, char **argv);
 void cli_serve_usage(FILE *out);
 
 /* ---- shared by the subcommands (cli_common.c) ---- */

@@ -23,10 +23,11 @@ void cli_serve_usage(FILE *out)
     srv_config_usage(out);
 }
 
-static int fail(const nq_err *err, int status)
+static int fail(const srv_config *c, const nq_err *err, int status)
 {
     char msg[NQ_ERR_WHERE_MAX + NQ_ERR_MSG_MAX + 8];
-    fprintf(stderr, "nqba serve: %s\n", nq_err_format(err, msg, sizeof msg));
+    fprintf(stderr, "nqba %s: %s\n", c->role == SRV_ROLE_WORKER ? "worker" : "serve",
+            nq_err_format(err, msg, sizeof msg));
     return status;
 }
 
@@ -53,7 +54,9 @@ static void announce(const srv_config *c, int port)
 {
     const char *host = c->host[0] ? c->host : "0.0.0.0";
     int v6 = strchr(host, ':') != NULL;
-    printf("nqba: listening on http://%s%s%s:%d/\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    printf("nqba: %s on http://%s%s%s:%d/\n",
+           c->role == SRV_ROLE_WORKER ? "worker claiming jobs; health and metrics" : "listening",
+           v6 ? "[" : "", host, v6 ? "]" : "", port);
     fflush(stdout);
 }
 
@@ -81,11 +84,11 @@ static int serve(const srv_config *cfg, const sigset_t *set)
     nq_err_clear(&err);
     srv_app *app = NULL;
     if (srv_app_new(cfg, 0, &app, &err))
-        return fail(&err, cli_exit_for(err.code));
+        return fail(cfg, &err, cli_exit_for(err.code));
     if (srv_app_listen(app, &err) ||
         (cfg->port_file[0] && write_port_file(cfg->port_file, srv_app_port(app), &err))) {
         srv_app_free(app);
-        return fail(&err, CLI_EXIT_FAIL);
+        return fail(cfg, &err, CLI_EXIT_FAIL);
     }
     announce(cfg, srv_app_port(app));
     int sig = 0;
@@ -99,16 +102,19 @@ static int serve(const srv_config *cfg, const sigset_t *set)
     return CLI_EXIT_OK;
 }
 
-int cli_serve_run(int argc, char **argv)
+static int run_as(int role, int argc, char **argv)
 {
     srv_config cfg;
     nq_err err;
     nq_err_clear(&err);
     int rc = srv_config_load(&cfg, argc, argv, environ, stdout, &err);
+    cfg.role = role;
     if (rc == 1)
         return CLI_EXIT_OK;
     if (rc < 0)
-        return fail(&err, CLI_EXIT_USAGE);
+        return fail(&cfg, &err, CLI_EXIT_USAGE);
+    if (role == SRV_ROLE_WORKER && !cfg.listen_set)
+        cfg.port = SRV_WORKER_PORT; /* beside an API node on its default port */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -117,4 +123,15 @@ int cli_serve_run(int argc, char **argv)
     /* A client or a log reader that goes away must not kill the server. */
     signal(SIGPIPE, SIG_IGN);
     return serve(&cfg, &set);
+}
+
+int cli_serve_run(int argc, char **argv)
+{
+    return run_as(SRV_ROLE_SERVE, argc, argv);
+}
+
+/* nqba worker: the same process without the API, claiming from the queue. */
+int cli_worker_run(int argc, char **argv)
+{
+    return run_as(SRV_ROLE_WORKER, argc, argv);
 }

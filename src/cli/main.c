@@ -31,6 +31,8 @@ static const cli_command commands[] = {
      cli_portfolio_run, cli_portfolio_usage},
     {"serve", "serve the HTTP API (docs/api/http.md) until SIGTERM", cli_serve_run,
      cli_serve_usage},
+    {"worker", "run jobs from the shared PostgreSQL queue (docs/DEPLOY.md)", cli_worker_run,
+     cli_serve_usage},
     {"migrate", "bring the store's schema up to date", cli_migrate_run, cli_migrate_usage},
     {"user", "user add NAME --role ROLE: add a user (the first admin comes from here)",
      cli_user_run, cli_user_usage},

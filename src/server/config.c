@@ -16,7 +16,7 @@
 #include "nqba/store.h"
 #include "server.h"
 
-typedef enum opt_kind { K_LISTEN, K_PATH, K_INT, K_BYTES, K_SECONDS } opt_kind;
+typedef enum opt_kind { K_LISTEN, K_PATH, K_INT, K_BYTES, K_SECONDS, K_QUEUE } opt_kind;
 
 typedef struct opt_def {
     const char *name;
@@ -70,6 +70,14 @@ static const opt_def OPTS[] = {
      "development keys (made once, 0600); default: beside the SQLite database"},
     {"redis", K_PATH, OFF(redis), 0, 0, "URL",
      "shared result cache, redis://[:password@]host:port[/db] (none by default)"},
+    {"queue", K_QUEUE, OFF(queue_shared), 0, 0, "local|shared",
+     "shared: jobs go to the PostgreSQL queue and `nqba worker` processes run them"},
+    {"lease", K_SECONDS, OFF(lease), 0.1, 3600, "S",
+     "worker: a claimed job returns to the queue S seconds after its last heartbeat"},
+    {"max-attempts", K_INT, OFF(max_attempts), 1, 100, "N",
+     "worker: a job claimed N times without finishing fails (poison)"},
+    {"audit-check", K_SECONDS, OFF(audit_check), 0, 604800, "S",
+     "verify the audit chain every S seconds (nqba_audit_chain_ok; 0: never)"},
 };
 
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
@@ -94,6 +102,9 @@ void srv_config_default(srv_config *c)
     strcpy(c->db, NQ_STORE_DEFAULT_PATH);
     c->rate_ip = 200;
     c->rate_principal = 100;
+    c->lease = 10;
+    c->max_attempts = 3;
+    c->audit_check = 300;
 }
 
 static const opt_def *find_opt(const char *name, size_t len)
@@ -165,7 +176,13 @@ static int set_opt(srv_config *c, const opt_def *o, const char *v, const char *s
     int rc;
     switch (o->kind) {
     case K_LISTEN:
+        c->listen_set = 1;
         return parse_listen(c, v, src, err);
+    case K_QUEUE:
+        if (strcmp(v, "local") != 0 && strcmp(v, "shared") != 0)
+            return bad(err, src, "local or shared", v);
+        *(int *)(void *)field = v[0] == 's';
+        return NQ_OK;
     case K_PATH:
         if (!v[0])
             return bad(err, src, "a file name", v);
@@ -361,6 +378,9 @@ static void default_text(const srv_config *d, const opt_def *o, char *out, size_
     case K_SECONDS:
         snprintf(out, cap, "%g", *(const double *)(const void *)field);
         break;
+    case K_QUEUE:
+        snprintf(out, cap, "%s", *(const int *)(const void *)field ? "shared" : "local");
+        break;
     }
 }
 
@@ -368,8 +388,12 @@ void srv_config_usage(FILE *out)
 {
     srv_config d;
     srv_config_default(&d);
-    fputs("usage: nqba serve [options]\n\n"
-          "Serve the HTTP API (docs/api/http.md) until SIGTERM or SIGINT.\n\n"
+    fputs("usage: nqba serve [options]\n"
+          "       nqba worker [options]\n\n"
+          "serve: answer the HTTP API (docs/api/http.md) until SIGTERM or SIGINT.\n"
+          "worker: run jobs from the shared PostgreSQL queue (--db postgresql://...)\n"
+          "  for API nodes started with --queue shared; it serves /healthz, /readyz\n"
+          "  and /metrics on --listen (default port 9100). docs/DEPLOY.md.\n\n"
           "options (each also NQBA_<NAME> in the environment, with '-' as '_', and\n"
           "'name = value' in a config file; flags win, then the environment, then\n"
           "the file, then the defaults):\n",

@@ -50,6 +50,8 @@ void srv_h_openapi(srv_app *a, http_req *req, http_res *res, const char *id)
 
 void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id)
 {
+    if (a->cluster)
+        (void)srv_cluster_know(a, id); /* a job queued through another node */
     json_t *snap = nq_jobs_get(a->jobs, id, 1);
     if (!snap) {
         srv_problem(res, req, 404, "not-found", "no such job", NULL);
@@ -62,7 +64,13 @@ void srv_h_job_get(srv_app *a, http_req *req, http_res *res, const char *id)
 
 void srv_h_job_cancel(srv_app *a, http_req *req, http_res *res, const char *id)
 {
-    int rc = nq_jobs_cancel(a->jobs, id);
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = a->cluster ? srv_cluster_cancel(a, id, &err) : nq_jobs_cancel(a->jobs, id);
+    if (rc == NQ_EUNAVAIL) {
+        srv_problem(res, req, 503, "unavailable", "the job queue cannot be reached", NULL);
+        return;
+    }
     if (rc == NQ_ENOTFOUND) {
         srv_problem(res, req, 404, "not-found", "no such job", NULL);
         return;

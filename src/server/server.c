@@ -25,6 +25,12 @@ static void too_large(srv_app *a, http_req *req, http_res *res)
     srv_problem(res, req, 413, "too-large", detail, NULL);
 }
 
+/* What a worker answers: its health and its metrics, nothing else. */
+static int worker_route(const srv_route *r)
+{
+    return r->handler == srv_h_healthz || r->handler == srv_h_readyz || r->handler == srv_h_metrics;
+}
+
 static void dispatch(void *cls, http_req *req, http_res *res)
 {
     srv_app *a = cls;
@@ -41,6 +47,9 @@ static void dispatch(void *cls, http_req *req, http_res *res)
         snprintf(detail, sizeof detail, "allowed: %s", m.allow);
         srv_problem(res, req, 405, "method-not-allowed", detail, NULL);
         http_res_header(res, "Allow", nq_arena_strdup(req->arena, m.allow));
+    } else if (a->cfg.role == SRV_ROLE_WORKER && !worker_route(m.route)) {
+        srv_problem(res, req, 404, "not-found", "a worker serves only /healthz, /readyz and /metrics",
+                    NULL);
     } else {
         /* In the request's arena: handlers read it as req->principal. */
         srv_principal *who = nq_arena_alloc(req->arena, sizeof *who);
@@ -110,10 +119,17 @@ static int make_jobs(srv_app *a, nq_err *err)
     jc.cache_entries = a->cfg.cache_entries;
     jc.job_timeout = a->cfg.job_timeout;
     if (a->store) {
-        jc.persist = srv_store_persist;
+        jc.persist = a->cfg.role == SRV_ROLE_WORKER ? srv_worker_persist : srv_store_persist;
         jc.persist_user = a;
     }
     int rc = a->validate_only ? NQ_OK : srv_shared_cache_open(a, &jc, err);
+    if (a->cfg.role == SRV_ROLE_WORKER) {
+        /* Every claimed job runs and is stored: an answer from a cache
+         * would end the job without its decision on record. */
+        jc.cache_entries = 0;
+        jc.shared_get = NULL;
+        jc.shared_put = NULL;
+    }
     return rc ? rc : nq_jobs_new(&jc, a->metrics, &a->jobs, err);
 }
 
@@ -147,12 +163,20 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
     describe_metrics(a->metrics);
     /* The fuzzer's validate-only mode stores nothing and needs no database. */
     rc = validate_only ? NQ_OK : srv_store_open(a, err);
+    a->cluster = !validate_only && (c->queue_shared || c->role == SRV_ROLE_WORKER);
+    if (!rc && a->cluster && strcmp(nq_store_backend(a->store), "postgresql") != 0)
+        rc = nq_err_set(err, NQ_EINVAL, "--db",
+                        "%s needs a PostgreSQL database (--db postgresql://...)",
+                        c->role == SRV_ROLE_WORKER ? "nqba worker" : "--queue shared");
     if (!rc)
         rc = make_jobs(a, err);
     /* After the jobs, which open the shared cache: rate limits share it. */
     if (!rc && !validate_only)
         rc = srv_auth_init(a, err);
+    if (!rc && !validate_only)
+        rc = srv_ops_start(a, err);
     if (rc) {
+        srv_ops_stop(a);
         nq_jobs_free(a->jobs, 0); /* NULL when it was never made */
         srv_auth_free(a);
         srv_shared_cache_close(a);
@@ -180,7 +204,10 @@ int srv_app_listen(srv_app *a, nq_err *err)
         .log = on_http_log,
         .cls = a,
     };
-    return http_daemon_start(&o, &a->http, err);
+    int rc = http_daemon_start(&o, &a->http, err);
+    if (!rc && a->cfg.role == SRV_ROLE_WORKER)
+        rc = srv_worker_start(a, err);
+    return rc;
 }
 
 int srv_app_port(const srv_app *a)
@@ -190,6 +217,7 @@ int srv_app_port(const srv_app *a)
 
 void srv_app_begin_shutdown(srv_app *a)
 {
+    srv_worker_stop_claiming(a);
     nq_jobs_stop_accepting(a->jobs);
     atomic_store(&a->draining, 1);
     http_daemon_quiesce(a->http);
@@ -206,8 +234,11 @@ void srv_app_free(srv_app *a)
 {
     if (!a)
         return;
-    /* Connections first: their streams hold job subscriptions. */
+    /* Connections first: their streams hold job subscriptions. Then the
+     * threads that call into the job service, then the service. */
     http_daemon_stop(a->http);
+    srv_worker_join(a);
+    srv_ops_stop(a);
     nq_jobs_free(a->jobs, 0);
     nq_store_close(a->store); /* after the workers: they write to it until joined */
     srv_shared_cache_close(a);

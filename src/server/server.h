@@ -43,7 +43,19 @@ typedef struct srv_config {
     char api_key_pepper[SRV_PATH_MAX]; /* base64url of 32 bytes */
     char field_keys[SRV_PATH_MAX];   /* "kid:base64url,..." (first encrypts) */
     char secrets_file[SRV_PATH_MAX]; /* development keys; "" = beside the database */
+    int queue_shared;   /* --queue shared: jobs go to the PostgreSQL queue for workers */
+    double lease;       /* worker: seconds a claim holds a job without a heartbeat */
+    int max_attempts;   /* worker: claims of one job before it is failed as poison */
+    double audit_check; /* seconds between audit-chain verifications, 0 = never */
+    int listen_set;     /* --listen (or its variable or file key) was given */
+    int role;           /* SRV_ROLE_*: set by the command, not an option */
 } srv_config;
+
+/* What a process of the service does: `nqba serve` answers the API (and
+ * runs jobs, unless they go to the shared queue); `nqba worker` runs jobs
+ * from the shared queue and serves only /healthz, /readyz and /metrics. */
+enum { SRV_ROLE_SERVE = 0, SRV_ROLE_WORKER = 1 };
+#define SRV_WORKER_PORT 9100
 
 /* The defaults of docs/api/http.md. */
 void srv_config_default(srv_config *c);

@@ -79,7 +79,52 @@ struct srv_app {
     srv_access_log log;
     http_daemon *http;
     atomic_int draining; /* shutdown began: /readyz is 503 */
+    int cluster;               /* jobs go to the shared queue (--queue shared, or a worker) */
+    struct srv_ops *ops;       /* the background thread (cluster.c) */
+    struct srv_worker *worker; /* nqba worker: the claiming threads (worker.c) */
 };
+
+/* ---- job kinds (kinds.c) ---- */
+
+typedef struct srv_kind {
+    const char *kind;
+    /* NULL, or: replace a request that refers to something stored (a
+     * saved model) by the full request it stands for. */
+    int (*resolve)(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
+    int (*prepare)(const json_t *request, void **prepared, nq_err *err);
+    nq_job_fn fn;
+    void (*prepared_free)(void *prepared);
+} srv_kind;
+
+/* The kind of that name, or NULL. */
+const srv_kind *srv_kind_find(const char *name);
+
+/* ---- the cluster (cluster.c, worker.c) ---- */
+
+/* The background thread of every process: audit-chain checks
+ * (nqba_audit_chain_ok) and, in a cluster, the queue gauges and, on an API
+ * node, following the mirrored jobs through the queue's notifications. */
+int srv_ops_start(srv_app *a, nq_err *err);
+void srv_ops_stop(srv_app *a);
+/* An API node of a cluster: queue a validated request. request_text is
+ * what the decision stores; run_text the request the worker runs (NULL:
+ * the body itself). The job is mirrored here (service.h) so the usual
+ * answer paths follow it. */
+int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const char *run_text,
+                       size_t run_len, const char *request_text, size_t request_len,
+                       nq_job_priority prio, const char *idem_key, char id[33], nq_err *err);
+/* Make sure a job of the queue is mirrored here (for GET, events,
+ * cancel); NQ_ENOTFOUND when the queue does not know it either. */
+int srv_cluster_know(srv_app *a, const char *id);
+/* Cancel through the queue: NQ_OK, NQ_ENOTFOUND, NQ_EINVAL (ended). */
+int srv_cluster_cancel(srv_app *a, const char *id, nq_err *err);
+/* nqba worker: start and stop the claiming threads. */
+int srv_worker_start(srv_app *a, nq_err *err);
+void srv_worker_stop_claiming(srv_app *a);
+void srv_worker_join(srv_app *a);
+/* The worker's store hook: srv_store_persist, except for a job whose lease
+ * was lost or that is going back to the queue. */
+int srv_worker_persist(void *user, const nq_job_record *rec, nq_err *err);
 
 /* ---- trace ids (trace.c) ---- */
 

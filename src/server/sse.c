@@ -109,6 +109,8 @@ static const http_stream_ops SSE_OPS = {sse_read, sse_poll, sse_free, SSE_POLL_S
 void srv_h_job_events(srv_app *a, http_req *req, http_res *res, const char *id)
 {
     nq_job_sub *sub = NULL;
+    if (a->cluster)
+        (void)srv_cluster_know(a, id); /* a job queued through another node */
     if (nq_jobs_subscribe(a->jobs, id, &sub) != NQ_OK) {
         srv_problem(res, req, 404, "not-found", "no such job", NULL);
         return;

@@ -30,7 +30,12 @@ static void make_parent(const char *url)
 int srv_store_open(srv_app *a, nq_err *err)
 {
     make_parent(a->cfg.db);
-    int rc = nq_store_open(a->cfg.db, a->cfg.db_pool, &a->store, err);
+    /* A worker's slots each hold a connection while they claim, beat and
+     * end jobs, beside the writes of the decisions: room for all. */
+    int pool = a->cfg.db_pool;
+    if (!pool && a->cfg.role == SRV_ROLE_WORKER)
+        pool = a->workers * 2 + 2 > 64 ? 64 : a->workers * 2 + 2; /* the store's cap */
+    int rc = nq_store_open(a->cfg.db, pool, &a->store, err);
     int applied = 0;
     if (!rc)
         rc = nq_store_migrate(a->store, &applied, err);
@@ -169,6 +174,12 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
         energy_row(rec, &d.unit_row, &ub);
     if (!rc)
         rc = nq_store_put_decision(a->store, &d, err);
+    if (rc == NQ_EINVAL && a->cfg.role == SRV_ROLE_WORKER && !strcmp(err->where, "id")) {
+        /* Claimed again after a lease expired: the decision is on record
+         * from the earlier attempt, and that one stands. */
+        srv_log_event(&a->log, "info", "decision already stored", "id", rec->id);
+        rc = NQ_OK;
+    }
     free(redacted);
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
     if (rc) {

@@ -14,39 +14,6 @@
 #define IDEMPOTENCY_KEY_MAX 256
 #define SYNC_POLL_S 0.001
 
-typedef struct submit_kind {
-    const char *kind;
-    /* NULL, or: replace a request that refers to something stored (a
-     * saved model) by the full request it stands for (srv.h). */
-    int (*resolve)(srv_app *a, json_t *doc, json_t **out, int *pinned, nq_err *err);
-    int (*prepare)(const json_t *request, void **prepared, nq_err *err);
-    nq_job_fn fn;
-    void (*prepared_free)(void *prepared);
-} submit_kind;
-
-static const submit_kind SOLVE = {"solve", NULL, nq_service_solve_prepare,
-                                  nq_service_solve_job, nq_service_prepared_free};
-static const submit_kind DECISION = {"decision-engine", srv_decision_resolve,
-                                     nq_service_decision_prepare, nq_service_decision_job,
-                                     nq_service_prepared_free};
-static const submit_kind PORTFOLIO = {"portfolio-optimization", NULL,
-                                      nq_service_portfolio_prepare, nq_service_portfolio_job,
-                                      nq_service_portfolio_free};
-static const submit_kind RISK = {"risk-assessment", NULL, nq_service_risk_prepare,
-                                 nq_service_risk_job, nq_service_risk_free};
-static const submit_kind ENERGY = {"energy-optimization", NULL, nq_service_energy_prepare,
-                                   nq_service_energy_job, nq_service_energy_free};
-static const submit_kind ASSESS = {"business-assessment", NULL, nq_service_assess_prepare,
-                                   nq_service_assess_job, nq_service_assess_free};
-static const submit_kind TRAIN = {"lead-model", NULL, nq_service_train_prepare,
-                                  nq_service_train_job, nq_service_train_free};
-static const submit_kind SCORE = {"lead-scoring", srv_sigma_resolve, nq_service_score_prepare,
-                                  nq_service_score_job, nq_service_score_free};
-static const submit_kind ASSIGN = {"lead-assignment", NULL, nq_service_assign_prepare,
-                                   nq_service_assign_job, nq_service_assign_free};
-static const submit_kind UC = {"unit-commitment", NULL, nq_service_uc_prepare, nq_service_uc_job,
-                               nq_service_uc_free};
-
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 /* ---- request headers ---- */
@@ -302,7 +269,7 @@ static void submit_error(http_req *req, http_res *res, int rc, const nq_err *err
 
 /* The key under which a plain request's body is remembered, hashed once
  * per request; NULL for keyed requests, which keep their own semantics. */
-static const char *body_key(srv_app *a, http_req *req, const submit_kind *k)
+static const char *body_key(srv_app *a, http_req *req, const srv_kind *k)
 {
     if (http_req_header(req, "Idempotency-Key") || a->validate_only)
         return NULL;
@@ -348,7 +315,7 @@ static void facts_to_inputs(nq_err *err)
  * the reference as it will be stored (with the version that answered),
  * and a reference to "the latest version" loses its body key. Nonzero
  * when the request was answered (a problem). */
-static int resolve(srv_app *a, http_req *req, http_res *res, const submit_kind *k, json_t **doc,
+static int resolve(srv_app *a, http_req *req, http_res *res, const srv_kind *k, json_t **doc,
                    char **ref_text, const char **key)
 {
     json_t *full = NULL;
@@ -375,7 +342,34 @@ static int resolve(srv_app *a, http_req *req, http_res *res, const submit_kind *
     return 0;
 }
 
-static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *k)
+/* A cluster's API node: the validated request goes to the shared queue
+ * (what was prepared only proved it valid; the worker prepares again). */
+static void submit_shared(srv_app *a, http_req *req, http_res *res, const srv_kind *k,
+                          json_t *doc, const char *ref_text, nq_job_priority prio, const char *key)
+{
+    char *run = ref_text ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    nq_err err;
+    nq_err_clear(&err);
+    char id[33];
+    int rc = ref_text && !run ? nq_err_set(&err, NQ_ENOMEM, NULL, "out of memory")
+             : srv_cluster_submit(a, k, doc, run ? run : req->body, run ? strlen(run) : req->body_len,
+                                  ref_text ? ref_text : req->body,
+                                  ref_text ? strlen(ref_text) : req->body_len, prio,
+                                  http_req_header(req, "Idempotency-Key"), id, &err);
+    free(run);
+    json_decref(doc);
+    if (rc == NQ_EUNAVAIL)
+        srv_problem(res, req, 503, "unavailable", "the job queue cannot be reached", NULL);
+    else if (rc)
+        submit_error(req, res, rc, &err);
+    else if (prefers_async(http_req_header(req, "Prefer"))) {
+        accepted(a, req, res, id);
+        http_res_header(res, "Preference-Applied", "respond-async");
+    } else
+        answer(a, req, res, id, 0, key, ref_text != NULL);
+}
+
+static void submit(srv_app *a, http_req *req, http_res *res, const srv_kind *k)
 {
     nq_job_priority prio;
     nq_err err;
@@ -409,6 +403,12 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
         http_res_static(res, 200, "application/json", "{\"valid\":true}");
         return;
     }
+    if (a->cluster) {
+        k->prepared_free(prepared);
+        submit_shared(a, req, res, k, doc, ref_text, prio, key);
+        free(ref_text);
+        return;
+    }
     nq_job_submit s = {.kind = k->kind,
                        .request = doc, /* the job's from here on */
                        .prepared = prepared,
@@ -437,16 +437,16 @@ static void submit(srv_app *a, http_req *req, http_res *res, const submit_kind *
     void handler(srv_app *a, http_req *req, http_res *res, const char *id)                         \
     {                                                                                              \
         (void)id;                                                                                  \
-        submit(a, req, res, &kind);                                                                \
+        submit(a, req, res, srv_kind_find(kind));                                                                \
     }
 
-SUBMIT_ROUTE(srv_h_solve, SOLVE)
-SUBMIT_ROUTE(srv_h_decision, DECISION)
-SUBMIT_ROUTE(srv_h_portfolio, PORTFOLIO)
-SUBMIT_ROUTE(srv_h_risk, RISK)
-SUBMIT_ROUTE(srv_h_energy, ENERGY)
-SUBMIT_ROUTE(srv_h_uc, UC)
-SUBMIT_ROUTE(srv_h_assess, ASSESS)
-SUBMIT_ROUTE(srv_h_lead_train, TRAIN)
-SUBMIT_ROUTE(srv_h_lead_score, SCORE)
-SUBMIT_ROUTE(srv_h_lead_assign, ASSIGN)
+SUBMIT_ROUTE(srv_h_solve, "solve")
+SUBMIT_ROUTE(srv_h_decision, "decision-engine")
+SUBMIT_ROUTE(srv_h_portfolio, "portfolio-optimization")
+SUBMIT_ROUTE(srv_h_risk, "risk-assessment")
+SUBMIT_ROUTE(srv_h_energy, "energy-optimization")
+SUBMIT_ROUTE(srv_h_uc, "unit-commitment")
+SUBMIT_ROUTE(srv_h_assess, "business-assessment")
+SUBMIT_ROUTE(srv_h_lead_train, "lead-model")
+SUBMIT_ROUTE(srv_h_lead_score, "lead-scoring")
+SUBMIT_ROUTE(srv_h_lead_assign, "lead-assignment")

@@ -173,15 +173,14 @@ static inline int http_server_poll_port(const http_server *s)
     return port;
 }
 
-static inline void http_server_argv(http_server *s, const char *const *extra, char **argv,
-                                    char port_file[HTTP_PATH_LEN])
+static inline void http_server_argv(http_server *s, const char *cmd, const char *const *extra,
+                                    char **argv, char port_file[HTTP_PATH_LEN])
 {
     static char listen_opt[] = "--listen", listen_val[] = "127.0.0.1:0",
-                port_opt[] = "--port-file", log_opt[] = "--access-log", serve[] = "serve",
-                db_opt[] = "--db";
+                port_opt[] = "--port-file", log_opt[] = "--access-log", db_opt[] = "--db";
     int n = 0;
     argv[n++] = getenv("NQ_BIN");
-    argv[n++] = serve;
+    argv[n++] = (char *)cmd;
     argv[n++] = listen_opt;
     argv[n++] = listen_val;
     argv[n++] = port_opt;
@@ -234,11 +233,12 @@ static inline void http_server_make_key(http_server *s, const char *const *extra
     pclose(p);
 }
 
-/* Start `nqba serve` on 127.0.0.1 and a free port, with the access log in
- * the server's temp dir and extra options (NULL-terminated, may be NULL).
- * Waits up to 10 s for the port; fails the test with the server's stderr
- * otherwise. */
-static inline void http_server_start(http_server *s, const char *const *extra)
+/* Start `nqba CMD` (serve, or worker) on 127.0.0.1 and a free port, with
+ * the access log in the server's temp dir and extra options
+ * (NULL-terminated, may be NULL). Waits up to 10 s for the port; fails the
+ * test with the server's stderr otherwise. */
+static inline void http_server_start_cmd(http_server *s, const char *cmd,
+                                         const char *const *extra)
 {
     memset(s, 0, sizeof *s);
     const char *bin = getenv("NQ_BIN");
@@ -253,7 +253,7 @@ static inline void http_server_start(http_server *s, const char *const *extra)
     char port_file[HTTP_PATH_LEN];
     http_server_path(s, "port", port_file);
     char *argv[HTTP_MAX_ARGS + 2];
-    http_server_argv(s, extra, argv, port_file);
+    http_server_argv(s, cmd, extra, argv, port_file);
     http_server_make_key(s, extra);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -279,6 +279,11 @@ static inline void http_server_start(http_server *s, const char *const *extra)
     s->pid = 0;
     char *err = http_server_stderr(s);
     fail_msg("nqba serve wrote no port file within 10 s; stderr:\n%s", err);
+}
+
+static inline void http_server_start(http_server *s, const char *const *extra)
+{
+    http_server_start_cmd(s, "serve", extra);
 }
 
 /* Wait up to timeout seconds for the server to exit; returns 1 when it has

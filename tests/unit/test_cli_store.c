@@ -113,7 +113,7 @@ static void test_migrate(void **state)
     run_out r;
     nqba(e, &r, NULL, "migrate", "--db", db, NULL);
     expect_status(&r, 0);
-    expect_contains(r.out, "sqlite: schema version 2 (2 migrations applied)");
+    expect_contains(r.out, "sqlite: schema version 3 (3 migrations applied)");
     run_free(&r);
     nqba(e, &r, NULL, "migrate", "--db", db, NULL);
     expect_status(&r, 0);

@@ -108,7 +108,7 @@ static nq_jobs *new_jobs(int workers, int max_queued, double timeout, int cache,
 static int submit(nq_jobs *j, const char *kind, json_t *req, nq_job_fn fn, nq_job_priority p,
                   const char *key, char id[33], int *cached)
 {
-    nq_job_submit s = {kind, req, NULL, NULL, fn, p, key, NULL, 0}; /* the job takes req over */
+    nq_job_submit s = {kind, req, NULL, NULL, fn, p, key, NULL, 0, NULL}; /* the job takes req over */
     nq_err err;
     int c = 0;
     return nq_jobs_submit(j, &s, id, cached ? cached : &c, &err);
@@ -419,7 +419,7 @@ static void test_idempotency(void **state)
                      NQ_OK);
     assert_string_equal(a, b);
     /* Same key, another request: refused. */
-    nq_job_submit s = {"t", gated_req(&g, "other"), NULL, NULL, gated_job, NQ_PRIO_NORMAL, "k1", NULL, 0};
+    nq_job_submit s = {"t", gated_req(&g, "other"), NULL, NULL, gated_job, NQ_PRIO_NORMAL, "k1", NULL, 0, NULL};
     nq_err err;
     int cached;
     assert_int_equal(nq_jobs_submit(j, &s, c, &cached, &err), NQ_EINVAL);
@@ -758,7 +758,7 @@ static void test_prepared_job(void **state)
         nq_err err;
         assert_int_equal(nq_service_decision_prepare(req, &prep, &err), NQ_OK);
         nq_job_submit s = {"decision-engine", req, prep, nq_service_prepared_free,
-                           nq_service_decision_job, NQ_PRIO_NORMAL, NULL, NULL, 0};
+                           nq_service_decision_job, NQ_PRIO_NORMAL, NULL, NULL, 0, NULL};
         assert_int_equal(nq_jobs_submit(j, &s, id[k], &cached[k], &err), NQ_OK);
         assert_int_equal(nq_jobs_wait(j, id[k], 10), NQ_JOB_SUCCEEDED);
     }

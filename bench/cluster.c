@@ -1,0 +1,236 @@
+/* bench_cluster - jobs per second through the shared PostgreSQL queue with
+ * one and with two `nqba worker` processes (scripts/bench.sh section
+ * `cluster`, via bench/cluster.sh).
+ *
+ * Each round queues N jobs first (nq_queue_enqueue, what an API node does
+ * per request) with no worker running, then starts the workers and times
+ * until the queue has ended all N: the figure is the workers' throughput
+ * alone, not the submitting client's. Two job mixes: a tiny exact solve
+ * (the queue's own cost dominates: claim, heartbeat, decision + audit
+ * write, end) and an annealing solve of about 20 ms of CPU.
+ *
+ *   bench_cluster --db postgresql://... --bin build/nqba [--jobs N]
+ *                 [--rounds R] [--out FILE]
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nqba/clock.h"
+#include "nqba/queue.h"
+#include "nqba/store.h"
+
+#define MAX_ROUNDS 15
+#define MAX_WORKERS 4
+
+typedef struct mix {
+    const char *name;
+    const char *kind;
+    const char *body;
+} mix;
+
+static const mix MIXES[] = {
+    {"tiny exact solve (2 variables)", "solve",
+     "{\"model\":{\"linear\":{\"a\":-1,\"b\":-1},\"quadratic\":[[\"a\",\"b\",3]]},"
+     "\"options\":{\"solver\":\"exact\"}}"},
+    {"annealing solve (~20 ms CPU)", "solve", NULL}, /* anneal_body */
+};
+
+typedef struct opts {
+    const char *db, *bin, *out;
+    int jobs, rounds;
+} opts;
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_cluster --db postgresql://... --bin NQBA [--jobs N] "
+                    "[--rounds R] [--out FILE]\n");
+    return 2;
+}
+
+static int parse(int argc, char **argv, opts *o)
+{
+    *o = (opts){NULL, NULL, NULL, 300, 3};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return -1;
+        if (!strcmp(a, "--db"))
+            o->db = v;
+        else if (!strcmp(a, "--bin"))
+            o->bin = v;
+        else if (!strcmp(a, "--out"))
+            o->out = v;
+        else if (!strcmp(a, "--jobs"))
+            o->jobs = atoi(v);
+        else if (!strcmp(a, "--rounds"))
+            o->rounds = atoi(v);
+        else
+            return -1;
+        i++;
+    }
+    if (!o->db || !o->bin || o->jobs < 1 || o->rounds < 1 || o->rounds > MAX_ROUNDS)
+        return -1;
+    return 0;
+}
+
+/* A 120-variable ring with chords, different per seed (no two jobs are
+ * the same request). */
+static char *anneal_body(int seed)
+{
+    static char lin[4096], quad[8192];
+    size_t nl = 0, nq = 0;
+    for (int i = 0; i < 120; i++) {
+        nl += (size_t)snprintf(lin + nl, sizeof lin - nl, "%s\"x%d\":%d", i ? "," : "", i,
+                               (i * 7 + seed) % 9 - 4);
+        nq += (size_t)snprintf(quad + nq, sizeof quad - nq, "%s[\"x%d\",\"x%d\",%d]", i ? "," : "",
+                               i, (i + 1) % 120, (i * 5 + seed) % 7 - 3);
+        nq += (size_t)snprintf(quad + nq, sizeof quad - nq, ",[\"x%d\",\"x%d\",%d]", i,
+                               (i + 17) % 120, (i * 3 + seed) % 5 - 2);
+    }
+    size_t cap = nl + nq + 256;
+    char *b = malloc(cap);
+    if (b)
+        snprintf(b, cap,
+                 "{\"model\":{\"type\":\"qubo\",\"linear\":{%s},\"quadratic\":[%s]},"
+                 "\"options\":{\"solver\":\"sa\",\"reads\":16,\"sweeps\":400,\"seed\":%d}}",
+                 lin, quad, seed);
+    return b;
+}
+
+static int enqueue_all(nq_store *s, const mix *m, int n, int round)
+{
+    for (int i = 0; i < n; i++) {
+        char *body = m->body ? NULL : anneal_body(round * 100000 + i);
+        char hash[65];
+        snprintf(hash, sizeof hash, "%064d", i);
+        nq_queue_job j = {m->kind, "normal", body ? body : m->body, NULL, NULL, hash};
+        char id[33];
+        int existing = 0;
+        nq_err err;
+        int rc = nq_queue_enqueue(s, &j, id, &existing, &err);
+        free(body);
+        if (rc) {
+            fprintf(stderr, "bench_cluster: enqueue: %s\n", err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static pid_t start_worker(const opts *o)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        freopen("/dev/null", "w", stderr);
+        execl(o->bin, o->bin, "worker", "--db", o->db, "--workers", "1", "--listen",
+              "127.0.0.1:0", "--access-log", "off", "--audit-check", "0", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int64_t ended(nq_store *s)
+{
+    int64_t c[5];
+    nq_err err;
+    if (nq_queue_counts(s, c, &err))
+        return -1;
+    return c[2] + c[3] + c[4];
+}
+
+static int64_t failed(nq_store *s)
+{
+    int64_t c[5];
+    nq_err err;
+    return nq_queue_counts(s, c, &err) ? -1 : c[3] + c[4];
+}
+
+/* Seconds for n queued jobs with w workers; < 0 on failure. */
+static double round_time(nq_store *s, const opts *o, const mix *m, int w, int round)
+{
+    int64_t base = ended(s);
+    if (base < 0 || enqueue_all(s, m, o->jobs, round))
+        return -1;
+    pid_t pids[MAX_WORKERS];
+    double t0 = nq_clock_s();
+    for (int i = 0; i < w; i++)
+        pids[i] = start_worker(o);
+    double t = -1;
+    while (nq_clock_s() - t0 < 600) {
+        int64_t e = ended(s);
+        if (e < 0)
+            break;
+        if (e - base >= o->jobs) {
+            t = nq_clock_s() - t0;
+            break;
+        }
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < w; i++) {
+        kill(pids[i], SIGTERM);
+        waitpid(pids[i], NULL, 0);
+    }
+    return t;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    if (parse(argc, argv, &o))
+        return usage();
+    nq_store *s;
+    nq_err err;
+    int migrated = 0;
+    if (nq_store_open(o.db, 2, &s, &err) || nq_store_migrate(s, &migrated, &err)) {
+        fprintf(stderr, "bench_cluster: %s\n", err.msg);
+        return 1;
+    }
+    FILE *out = o.out ? fopen(o.out, "w") : stdout;
+    if (!out)
+        return 1;
+    fprintf(out, "## Scale-out: jobs per second through the shared queue\n\n");
+    fprintf(out, "`make bench` (section `cluster`): %d jobs queued, then 1 or 2 `nqba worker` "
+                 "processes (one job at a time each) started and timed until the queue has "
+                 "ended them all; median of %d rounds. PostgreSQL with fsync on, on the same "
+                 "2-core machine as the workers.\n\n",
+            o.jobs, o.rounds);
+    fprintf(out, "| jobs | 1 worker: jobs/s | 2 workers: jobs/s | ratio |\n|---|---|---|---|\n");
+    for (size_t mi = 0; mi < sizeof MIXES / sizeof MIXES[0]; mi++) {
+        double rate[2];
+        for (int w = 1; w <= 2; w++) {
+            double t[MAX_ROUNDS];
+            for (int r = 0; r < o.rounds; r++) {
+                t[r] = round_time(s, &o, &MIXES[mi], w, (int)mi * 100 + w * 10 + r);
+                if (t[r] <= 0) {
+                    fprintf(stderr, "bench_cluster: a round did not finish\n");
+                    return 1;
+                }
+            }
+            qsort(t, (size_t)o.rounds, sizeof t[0], cmp);
+            rate[w - 1] = o.jobs / t[o.rounds / 2];
+        }
+        fprintf(out, "| %s | %.0f | %.0f | %.2fx |\n", MIXES[mi].name, rate[0], rate[1],
+                rate[1] / rate[0]);
+        fflush(out);
+    }
+    int64_t bad = failed(s);
+    fprintf(out, "\nJobs that did not succeed: %lld (must be 0).\n", (long long)bad);
+    if (out != stdout)
+        fclose(out);
+    nq_store_close(s);
+    return bad == 0 ? 0 : 1;
+}

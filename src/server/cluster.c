@@ -1,0 +1,330 @@
+/* cluster.c - an API node's part in a cluster, and the background thread
+ * every process runs.
+ *
+ * With --queue shared an API node runs no jobs: it validates a request,
+ * queues it in PostgreSQL (queue.h) and mirrors the job in its own job
+ * service (service.h), so the synchronous answer, GET, the events and the
+ * cancel go through the same code as a local job. What workers do reaches
+ * the node as notifications ("<id> <event>"); for a mirrored id the node
+ * re-reads the row and feeds the mirror. Notifications are hints: a
+ * listener that reconnects may have missed some, so mirrored jobs not yet
+ * ended are re-read every SWEEP_S as well.
+ *
+ * The same thread checks the audit chain every --audit-check seconds and,
+ * in a cluster, publishes the queue's counts by state. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "nqba/queue.h"
+#include "nqba/solve.h"
+#include "srv.h"
+
+#define WAIT_S 0.25    /* longest sleep: how fast the thread sees stop */
+#define SWEEP_S 1.0    /* re-read of mirrored jobs not yet ended */
+#define COUNTS_S 2.0   /* the nqba_queue_jobs gauge */
+#define RETRY_S 1.0    /* after the listener failed */
+#define SWEEP_MAX 512  /* mirrored jobs re-read per sweep */
+#define PAYLOAD_MAX 256
+
+struct srv_ops {
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stop;
+};
+
+static const char *const STATES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+
+static int state_of(const char *name, nq_job_state *out)
+{
+    for (int i = 0; i < 5; i++)
+        if (strcmp(name, STATES[i]) == 0) {
+            *out = (nq_job_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+static nq_job_priority prio_of(const char *name)
+{
+    return !strcmp(name, "high") ? NQ_PRIO_HIGH : !strcmp(name, "low") ? NQ_PRIO_LOW : NQ_PRIO_NORMAL;
+}
+
+/* ---- mirrors ---- */
+
+static void feed(srv_app *a, const nq_queue_row *r)
+{
+    nq_job_mirror m = {.started_at = r->started_at,
+                       .finished_at = r->finished_at,
+                       .progress = r->progress,
+                       .result = r->result,
+                       .error = r->error};
+    if (state_of(r->state, &m.state))
+        return;
+    (void)nq_jobs_mirror_update(a->jobs, r->id, &m);
+}
+
+/* Read the row of a mirrored job and feed it. */
+static void refresh(srv_app *a, const char *id)
+{
+    nq_queue_row r;
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_queue_get(a->store, id, &r, &err) == NQ_OK) {
+        feed(a, &r);
+        nq_queue_row_free(&r);
+    }
+}
+
+/* 32 lowercase hex digits: anything else is no job of the queue. */
+static int job_id_ok(const char *id)
+{
+    size_t n = 0;
+    while (id && ((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        n++;
+    return id && n == 32 && id[32] == '\0';
+}
+
+int srv_cluster_know(srv_app *a, const char *id)
+{
+    if (!job_id_ok(id))
+        return NQ_ENOTFOUND;
+    json_t *snap = nq_jobs_get(a->jobs, id, 0);
+    if (snap) {
+        json_decref(snap);
+        return NQ_OK;
+    }
+    nq_queue_row r;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_queue_get(a->store, id, &r, &err);
+    if (rc)
+        return rc == NQ_EINVAL ? NQ_ENOTFOUND : rc; /* not an id the queue could hold */
+    if (nq_jobs_mirror_add(a->jobs, r.id, r.kind, prio_of(r.priority), r.created_at) == NQ_OK ||
+        nq_jobs_is_mirror(a->jobs, r.id))
+        feed(a, &r);
+    nq_queue_row_free(&r);
+    return NQ_OK;
+}
+
+int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const char *run_text,
+                       size_t run_len, const char *request_text, size_t request_len,
+                       nq_job_priority prio, const char *idem_key, char id[33], nq_err *err)
+{
+    static const char *const PRIOS[] = {"high", "normal", "low"};
+    char hash[65];
+    nq_request_hash(k->kind, doc, hash);
+    char *run = strndup(run_text, run_len);
+    char *stored = strndup(request_text, request_len);
+    if (!run || !stored) {
+        free(run);
+        free(stored);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    }
+    nq_queue_job j = {.kind = k->kind,
+                      .priority = PRIOS[prio],
+                      .request = run,
+                      .request_text = stored,
+                      .idem_key = idem_key,
+                      .request_hash = hash};
+    int existing = 0;
+    int rc = nq_queue_enqueue(a->store, &j, id, &existing, err);
+    free(run);
+    free(stored);
+    if (rc)
+        return rc;
+    int added = nq_jobs_mirror_add(a->jobs, id, k->kind, prio, nq_clock_wall_s()) == NQ_OK;
+    if (existing && (added || nq_jobs_is_mirror(a->jobs, id)))
+        refresh(a, id); /* a repeat: the job may have ended long ago */
+    return NQ_OK;
+}
+
+int srv_cluster_cancel(srv_app *a, const char *id, nq_err *err)
+{
+    if (!job_id_ok(id))
+        return NQ_ENOTFOUND;
+    int now = 0;
+    int rc = nq_queue_cancel(a->store, id, &now, err);
+    if (rc == NQ_OK && nq_jobs_is_mirror(a->jobs, id))
+        refresh(a, id);
+    return rc;
+}
+
+/* "<32 hex> <event>": the mirrored job named gets re-read. */
+static void on_notice(srv_app *a, const char *payload)
+{
+    char id[33];
+    if (strlen(payload) < 33 || payload[32] != ' ')
+        return;
+    memcpy(id, payload, 32);
+    id[32] = '\0';
+    if (nq_jobs_is_mirror(a->jobs, id))
+        refresh(a, id);
+}
+
+static void sweep(srv_app *a)
+{
+    char(*ids)[33] = malloc(SWEEP_MAX * sizeof *ids);
+    if (!ids)
+        return;
+    int n = nq_jobs_mirror_pending(a->jobs, ids, SWEEP_MAX);
+    for (int i = 0; i < n; i++)
+        refresh(a, ids[i]);
+    free(ids);
+}
+
+/* ---- gauges ---- */
+
+static void queue_gauges(srv_app *a)
+{
+    int64_t counts[5];
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_queue_counts(a->store, counts, &err) != NQ_OK)
+        return;
+    for (int i = 0; i < 5; i++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "state=%s", STATES[i]);
+        nq_metrics_set(a->metrics, "nqba_queue_jobs", labels, (double)counts[i]);
+    }
+}
+
+static void audit_check(srv_app *a)
+{
+    nq_audit_report rep;
+    nq_err err;
+    nq_err_clear(&err);
+    int rc = nq_store_audit_verify(a->store, &rep, &err);
+    if (rc) {
+        srv_log_event(&a->log, "warn", "audit check could not run", "detail", err.msg);
+        return; /* unknown is not broken: the gauge keeps its last value */
+    }
+    nq_metrics_set(a->metrics, "nqba_audit_chain_ok", NULL, rep.ok ? 1 : 0);
+    nq_metrics_set(a->metrics, "nqba_audit_last_check_timestamp_seconds", NULL, nq_clock_wall_s());
+    if (!rep.ok)
+        srv_log_event(&a->log, "error", "audit chain broken", "detail", rep.reason);
+}
+
+static void describe(srv_app *a)
+{
+    nq_metrics *m = a->metrics;
+    nq_metrics_help(m, "nqba_audit_chain_ok",
+                    "1 when the last audit-chain verification passed, 0 when it found a break.");
+    nq_metrics_help(m, "nqba_audit_last_check_timestamp_seconds",
+                    "Unix time of the last completed audit-chain verification.");
+    if (a->cluster)
+        nq_metrics_help(m, "nqba_queue_jobs", "Jobs in the shared PostgreSQL queue, by state.");
+}
+
+/* ---- the thread ---- */
+
+static int stopping(struct srv_ops *o, double wait)
+{
+    pthread_mutex_lock(&o->mu);
+    if (!o->stop && wait > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + wait;
+        ts.tv_sec = (time_t)t;
+        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&o->wake, &o->mu, &ts);
+    }
+    int stop = o->stop;
+    pthread_mutex_unlock(&o->mu);
+    return stop;
+}
+
+/* Wait up to WAIT_S for notifications and handle them all. */
+static void listen_step(srv_app *a, nq_queue_listener **l, double *retry_at)
+{
+    nq_err err;
+    nq_err_clear(&err);
+    if (!*l) {
+        if (nq_clock_s() < *retry_at || nq_queue_listen(a->store, NQ_QUEUE_EVENTS, l, &err)) {
+            if (err.msg[0])
+                srv_log_event(&a->log, "warn", "queue listener", "detail", err.msg);
+            *retry_at = nq_clock_s() + RETRY_S;
+            *l = NULL;
+            stopping(a->ops, WAIT_S);
+            return;
+        }
+    }
+    char buf[PAYLOAD_MAX];
+    double wait = WAIT_S;
+    int rc;
+    while ((rc = nq_queue_next(*l, wait, buf, sizeof buf, &err)) == 1) {
+        on_notice(a, buf);
+        wait = 0; /* drain what is pending, then go round */
+    }
+    if (rc < 0) /* the connection broke: the next call reconnects; a sweep covers the gap */
+        srv_log_event(&a->log, "warn", "queue listener", "detail", err.msg);
+}
+
+static void *ops_main(void *arg)
+{
+    srv_app *a = arg;
+    int mirrors = a->cluster && a->cfg.role == SRV_ROLE_SERVE;
+    nq_queue_listener *l = NULL;
+    double now = nq_clock_s(), next_audit = now, next_sweep = now + SWEEP_S, next_counts = now;
+    double retry_at = now;
+    while (!stopping(a->ops, 0)) {
+        now = nq_clock_s();
+        if (a->cfg.audit_check > 0 && now >= next_audit) {
+            audit_check(a);
+            next_audit = nq_clock_s() + a->cfg.audit_check;
+        }
+        if (a->cluster && now >= next_counts) {
+            queue_gauges(a);
+            next_counts = now + COUNTS_S;
+        }
+        if (mirrors && now >= next_sweep) {
+            sweep(a);
+            next_sweep = now + SWEEP_S;
+        }
+        if (mirrors)
+            listen_step(a, &l, &retry_at);
+        else
+            stopping(a->ops, WAIT_S);
+    }
+    nq_queue_listener_free(l);
+    nq_solve_thread_exit();
+    return NULL;
+}
+
+int srv_ops_start(srv_app *a, nq_err *err)
+{
+    struct srv_ops *o = calloc(1, sizeof *o);
+    if (!o)
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->wake, NULL);
+    a->ops = o;
+    describe(a);
+    if (pthread_create(&o->thread, NULL, ops_main, a)) {
+        srv_ops_stop(a);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "cannot start the background thread");
+    }
+    o->started = 1;
+    return NQ_OK;
+}
+
+void srv_ops_stop(srv_app *a)
+{
+    struct srv_ops *o = a ? a->ops : NULL;
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->mu);
+    o->stop = 1;
+    pthread_cond_broadcast(&o->wake);
+    pthread_mutex_unlock(&o->mu);
+    if (o->started)
+        pthread_join(o->thread, NULL);
+    pthread_mutex_destroy(&o->mu);
+    pthread_cond_destroy(&o->wake);
+    free(o);
+    a->ops = NULL;
+}
