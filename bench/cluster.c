@@ -32,13 +32,14 @@ typedef struct mix {
     const char *name;
     const char *kind;
     const char *body;
+    int jobs_div; /* the mix queues --jobs / jobs_div jobs per round */
 } mix;
 
 static const mix MIXES[] = {
     {"tiny exact solve (2 variables)", "solve",
      "{\"model\":{\"linear\":{\"a\":-1,\"b\":-1},\"quadratic\":[[\"a\",\"b\",3]]},"
-     "\"options\":{\"solver\":\"exact\"}}"},
-    {"annealing solve (~20 ms CPU)", "solve", NULL}, /* anneal_body */
+     "\"options\":{\"solver\":\"exact\"}}", 1},
+    {"annealing solve (120 variables, 64 reads x 1000 sweeps)", "solve", NULL, 5}, /* anneal_body */
 };
 
 typedef struct opts {
@@ -56,7 +57,7 @@ static int usage(void)
 static int parse(int argc, char **argv, opts *o)
 {
     *o = (opts){NULL, NULL, NULL, 300, 3};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             return -1;
@@ -72,7 +73,6 @@ static int parse(int argc, char **argv, opts *o)
             o->rounds = atoi(v);
         else
             return -1;
-        i++;
     }
     if (!o->db || !o->bin || o->jobs < 1 || o->rounds < 1 || o->rounds > MAX_ROUNDS)
         return -1;
@@ -98,7 +98,7 @@ static char *anneal_body(int seed)
     if (b)
         snprintf(b, cap,
                  "{\"model\":{\"type\":\"qubo\",\"linear\":{%s},\"quadratic\":[%s]},"
-                 "\"options\":{\"solver\":\"sa\",\"reads\":16,\"sweeps\":400,\"seed\":%d}}",
+                 "\"options\":{\"solver\":\"sa\",\"reads\":64,\"sweeps\":1000,\"seed\":%d}}",
                  lin, quad, seed);
     return b;
 }
@@ -136,13 +136,12 @@ static pid_t start_worker(const opts *o)
     return pid;
 }
 
-static int64_t ended(nq_store *s)
+/* Jobs not yet ended (the workers' remaining work). */
+static int64_t pending(nq_store *s)
 {
-    int64_t c[5];
+    int64_t q, r;
     nq_err err;
-    if (nq_queue_counts(s, c, &err))
-        return -1;
-    return c[2] + c[3] + c[4];
+    return nq_queue_pending(s, &q, &r, &err) ? -1 : q + r;
 }
 
 static int64_t failed(nq_store *s)
@@ -152,28 +151,78 @@ static int64_t failed(nq_store *s)
     return nq_queue_counts(s, c, &err) ? -1 : c[3] + c[4];
 }
 
-/* Seconds for n queued jobs with w workers; < 0 on failure. */
-static double round_time(nq_store *s, const opts *o, const mix *m, int w, int round)
+/* CPU seconds the whole machine spent busy and idle so far (/proc/stat). */
+static void machine_cpu(double *busy, double *idle)
 {
-    int64_t base = ended(s);
-    if (base < 0 || enqueue_all(s, m, o->jobs, round))
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                     &v[4], &v[5], &v[6], &v[7]) != 8) {
+        if (f)
+            fclose(f);
+        *busy = *idle = 0;
+        return;
+    }
+    fclose(f);
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    *idle = (double)(v[3] + v[4]) / hz;
+    *busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / hz;
+}
+
+/* CPU seconds (user + system) of a live process. */
+static double proc_cpu(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+typedef struct round_cpu {
+    double worker_s; /* CPU of the worker processes */
+    double busy_s, idle_s; /* the whole machine, during the round */
+} round_cpu;
+
+/* Seconds for n queued jobs with w workers; < 0 on failure. */
+static double round_time(nq_store *s, const opts *o, const mix *m, int w, int round, int n,
+                         round_cpu *cpu)
+{
+    if (pending(s) != 0 || enqueue_all(s, m, n, round))
         return -1;
     pid_t pids[MAX_WORKERS];
+    double b0, i0, b1, i1;
+    machine_cpu(&b0, &i0);
     double t0 = nq_clock_s();
     for (int i = 0; i < w; i++)
         pids[i] = start_worker(o);
     double t = -1;
     while (nq_clock_s() - t0 < 600) {
-        int64_t e = ended(s);
-        if (e < 0)
+        int64_t left = pending(s);
+        if (left < 0)
             break;
-        if (e - base >= o->jobs) {
+        if (left == 0) {
             t = nq_clock_s() - t0;
             break;
         }
-        struct timespec ts = {0, 2000000};
+        struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
+    machine_cpu(&b1, &i1);
+    cpu->worker_s = 0;
+    for (int i = 0; i < w; i++)
+        cpu->worker_s += proc_cpu(pids[i]);
+    cpu->busy_s = b1 - b0;
+    cpu->idle_s = i1 - i0;
+    (void)o;
     for (int i = 0; i < w; i++) {
         kill(pids[i], SIGTERM);
         waitpid(pids[i], NULL, 0);
@@ -208,24 +257,39 @@ int main(int argc, char **argv)
                  "ended them all; median of %d rounds. PostgreSQL with fsync on, on the same "
                  "2-core machine as the workers.\n\n",
             o.jobs, o.rounds);
-    fprintf(out, "| jobs | 1 worker: jobs/s | 2 workers: jobs/s | ratio |\n|---|---|---|---|\n");
+    fprintf(out, "| jobs (per round) | workers | jobs/s | vs 1 worker | worker CPU ms/job | "
+                 "other CPU ms/job (PostgreSQL, the bench) | machine busy |\n"
+                 "|---|---|---|---|---|---|---|\n");
     for (size_t mi = 0; mi < sizeof MIXES / sizeof MIXES[0]; mi++) {
-        double rate[2];
+        int n = o.jobs / MIXES[mi].jobs_div > 0 ? o.jobs / MIXES[mi].jobs_div : 1;
+        double rate1 = 0;
         for (int w = 1; w <= 2; w++) {
             double t[MAX_ROUNDS];
+            round_cpu cpu[MAX_ROUNDS];
             for (int r = 0; r < o.rounds; r++) {
-                t[r] = round_time(s, &o, &MIXES[mi], w, (int)mi * 100 + w * 10 + r);
+                t[r] = round_time(s, &o, &MIXES[mi], w, (int)mi * 100 + w * 10 + r, n, &cpu[r]);
                 if (t[r] <= 0) {
                     fprintf(stderr, "bench_cluster: a round did not finish\n");
                     return 1;
                 }
             }
-            qsort(t, (size_t)o.rounds, sizeof t[0], cmp);
-            rate[w - 1] = o.jobs / t[o.rounds / 2];
+            double sorted[MAX_ROUNDS];
+            memcpy(sorted, t, sizeof sorted);
+            qsort(sorted, (size_t)o.rounds, sizeof sorted[0], cmp);
+            int med = 0; /* the round whose time is the median, for its CPU figures */
+            for (int r = 0; r < o.rounds; r++)
+                if (t[r] == sorted[o.rounds / 2])
+                    med = r;
+            double rate = n / t[med];
+            if (w == 1)
+                rate1 = rate;
+            double total = cpu[med].busy_s + cpu[med].idle_s;
+            fprintf(out, "| %s (%d) | %d | %.0f | %.2fx | %.2f | %.2f | %.0f %% |\n",
+                    MIXES[mi].name, n, w, rate, rate / rate1, 1e3 * cpu[med].worker_s / n,
+                    1e3 * (cpu[med].busy_s - cpu[med].worker_s) / n,
+                    total > 0 ? 100 * cpu[med].busy_s / total : 0);
+            fflush(out);
         }
-        fprintf(out, "| %s | %.0f | %.0f | %.2fx |\n", MIXES[mi].name, rate[0], rate[1],
-                rate[1] / rate[0]);
-        fflush(out);
     }
     int64_t bad = failed(s);
     fprintf(out, "\nJobs that did not succeed: %lld (must be 0).\n", (long long)bad);

@@ -125,6 +125,16 @@ int nq_queue_cancel(nq_store *s, const char *id, int *now, nq_err *err);
  * cancelled (the order of nq_job_state). */
 int nq_queue_counts(nq_store *s, int64_t counts[5], nq_err *err);
 
+/* Jobs queued and running only: cheap however many ended jobs the table
+ * keeps (for gauges and polling). */
+int nq_queue_pending(nq_store *s, int64_t *queued, int64_t *running, nq_err *err);
+
+/* Delete up to 1,000 ended jobs that finished before `before` (Unix
+ * seconds); *removed gets how many. Their decisions stay: the jobs table
+ * is the queue, the decisions are the record. An Idempotency-Key is
+ * remembered as long as its job's row. */
+int nq_queue_prune(nq_store *s, double before, int64_t *removed, nq_err *err);
+
 /* A dedicated connection that LISTENs on one channel. */
 typedef struct nq_queue_listener nq_queue_listener;
 int nq_queue_listen(nq_store *s, const char *channel, nq_queue_listener **out, nq_err *err);

@@ -119,6 +119,13 @@ static const char SQL_GET[] =
     " FROM jobs WHERE id = $1";
 
 static const char SQL_COUNTS[] = "SELECT state, count(*) FROM jobs GROUP BY state";
+/* Only the jobs not yet ended: rows the claim index covers, however many
+ * ended jobs the table keeps. */
+static const char SQL_PENDING[] = "SELECT state, count(*) FROM jobs"
+                                  " WHERE state IN ('queued', 'running') GROUP BY state";
+static const char SQL_PRUNE[] =
+    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE finished_at < $1::double precision"
+    " AND state IN ('succeeded', 'failed', 'cancelled') LIMIT 1000)";
 
 /* In the order of nq_job_state (and of nq_queue_counts). */
 enum { NQ__QS_QUEUED = 0, NQ__QS_RUNNING = 1, NQ__QS_ENDED = 2 };
@@ -595,4 +602,30 @@ int nq_queue_counts(nq_store *s, int64_t counts[5], nq_err *err)
     if (rc)
         return rc;
     return nq__exec1(s, SQL_COUNTS, 0, NULL, nq__queue_take_count, counts, NULL, err);
+}
+
+int nq_queue_pending(nq_store *s, int64_t *queued, int64_t *running, nq_err *err)
+{
+    int64_t counts[5] = {0};
+    *queued = *running = 0;
+    int rc = nq__queue_check(s, err);
+    if (!rc)
+        rc = nq__exec1(s, SQL_PENDING, 0, NULL, nq__queue_take_count, counts, NULL, err);
+    if (!rc) {
+        *queued = counts[NQ__QS_QUEUED];
+        *running = counts[NQ__QS_RUNNING];
+    }
+    return rc;
+}
+
+int nq_queue_prune(nq_store *s, double before, int64_t *removed, nq_err *err)
+{
+    *removed = 0;
+    int rc = nq__queue_check(s, err);
+    if (rc)
+        return rc;
+    char t[32];
+    snprintf(t, sizeof t, "%.6f", before);
+    const char *p[1] = {t};
+    return nq__exec1(s, SQL_PRUNE, 1, p, NULL, NULL, removed, err);
 }

@@ -266,7 +266,9 @@ static const char nq__schema_pg_v3[] =
     "ALTER TABLE jobs ALTER COLUMN error TYPE JSON USING error::text::json;\n"
     "CREATE UNIQUE INDEX jobs_idem_key ON jobs (idem_key) WHERE idem_key IS NOT NULL;\n"
     "CREATE INDEX jobs_claim ON jobs (prio, created_at)"
-    " WHERE state IN ('queued', 'running');\n";
+    " WHERE state IN ('queued', 'running');\n"
+    /* nq_queue_prune: ended jobs by age */
+    "CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;\n";
 
 const char *const nq__schema_pg[] = {
     nq__schema_pg_v1,

@@ -25,6 +25,7 @@
 #define WAIT_S 0.25    /* longest sleep: how fast the thread sees stop */
 #define SWEEP_S 1.0    /* re-read of mirrored jobs not yet ended */
 #define COUNTS_S 2.0   /* the nqba_queue_jobs gauge */
+#define PRUNE_S 60.0   /* ended jobs past --job-retention */
 #define RETRY_S 1.0    /* after the listener failed */
 #define SWEEP_MAX 512  /* mirrored jobs re-read per sweep */
 #define PAYLOAD_MAX 256
@@ -179,18 +180,29 @@ static void sweep(srv_app *a)
 
 /* ---- gauges ---- */
 
+/* Queued and running only: a count of the ended jobs would scan a table
+ * that only grows (until pruned); nqba_jobs counts what a node saw end. */
 static void queue_gauges(srv_app *a)
 {
-    int64_t counts[5];
+    int64_t queued, running;
     nq_err err;
     nq_err_clear(&err);
-    if (nq_queue_counts(a->store, counts, &err) != NQ_OK)
+    if (nq_queue_pending(a->store, &queued, &running, &err) != NQ_OK)
         return;
-    for (int i = 0; i < 5; i++) {
-        char labels[32];
-        snprintf(labels, sizeof labels, "state=%s", STATES[i]);
-        nq_metrics_set(a->metrics, "nqba_queue_jobs", labels, (double)counts[i]);
-    }
+    nq_metrics_set(a->metrics, "nqba_queue_jobs", "state=queued", (double)queued);
+    nq_metrics_set(a->metrics, "nqba_queue_jobs", "state=running", (double)running);
+}
+
+/* Ended jobs older than --job-retention leave the table, a batch a time. */
+static void prune(srv_app *a)
+{
+    if (!(a->cfg.job_retention > 0))
+        return;
+    int64_t removed = 0;
+    nq_err err;
+    nq_err_clear(&err);
+    if (nq_queue_prune(a->store, nq_clock_wall_s() - a->cfg.job_retention, &removed, &err))
+        srv_log_event(&a->log, "warn", "pruning the job queue failed", "detail", err.msg);
 }
 
 static void audit_check(srv_app *a)
@@ -217,7 +229,8 @@ static void describe(srv_app *a)
     nq_metrics_help(m, "nqba_audit_last_check_timestamp_seconds",
                     "Unix time of the last completed audit-chain verification.");
     if (a->cluster)
-        nq_metrics_help(m, "nqba_queue_jobs", "Jobs in the shared PostgreSQL queue, by state.");
+        nq_metrics_help(m, "nqba_queue_jobs",
+                        "Jobs queued and running in the shared PostgreSQL queue.");
 }
 
 /* ---- the thread ---- */
@@ -270,7 +283,7 @@ static void *ops_main(void *arg)
     int mirrors = a->cluster && a->cfg.role == SRV_ROLE_SERVE;
     nq_queue_listener *l = NULL;
     double now = nq_clock_s(), next_audit = now, next_sweep = now + SWEEP_S, next_counts = now;
-    double retry_at = now;
+    double retry_at = now, next_prune = now + PRUNE_S;
     while (!stopping(a->ops, 0)) {
         now = nq_clock_s();
         if (a->cfg.audit_check > 0 && now >= next_audit) {
@@ -280,6 +293,10 @@ static void *ops_main(void *arg)
         if (a->cluster && now >= next_counts) {
             queue_gauges(a);
             next_counts = now + COUNTS_S;
+        }
+        if (mirrors && now >= next_prune) {
+            prune(a);
+            next_prune = now + PRUNE_S;
         }
         if (mirrors && now >= next_sweep) {
             sweep(a);

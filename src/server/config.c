@@ -76,6 +76,8 @@ static const opt_def OPTS[] = {
      "worker: a claimed job returns to the queue S seconds after its last heartbeat"},
     {"max-attempts", K_INT, OFF(max_attempts), 1, 100, "N",
      "worker: a job claimed N times without finishing fails (poison)"},
+    {"job-retention", K_SECONDS, OFF(job_retention), 0, 315360000, "S",
+     "cluster: ended jobs leave the queue table S seconds after they end (0: never)"},
     {"audit-check", K_SECONDS, OFF(audit_check), 0, 604800, "S",
      "verify the audit chain every S seconds (nqba_audit_chain_ok; 0: never)"},
 };
@@ -105,6 +107,7 @@ void srv_config_default(srv_config *c)
     c->lease = 10;
     c->max_attempts = 3;
     c->audit_check = 300;
+    c->job_retention = 604800;
 }
 
 static const opt_def *find_opt(const char *name, size_t len)

@@ -47,6 +47,7 @@ typedef struct srv_config {
     double lease;       /* worker: seconds a claim holds a job without a heartbeat */
     int max_attempts;   /* worker: claims of one job before it is failed as poison */
     double audit_check; /* seconds between audit-chain verifications, 0 = never */
+    double job_retention; /* cluster: ended jobs leave the queue table after it, 0 = never */
     int listen_set;     /* --listen (or its variable or file key) was given */
     int role;           /* SRV_ROLE_*: set by the command, not an option */
 } srv_config;

@@ -681,6 +681,17 @@ static void test_counts(void **state)
     int now;
     must(nq_queue_cancel(s, ids[5], &now, &err), &err, "cancel");
     expect_counts(s, 2, 1, 1, 1, 1);
+    int64_t q = -1, r = -1, removed = -1;
+    must(nq_queue_pending(s, &q, &r, &err), &err, "pending");
+    assert_int_equal(q, 2);
+    assert_int_equal(r, 1);
+    /* Pruning: nothing ended before an hour ago; everything ended before
+     * a minute from now: the 3 ended jobs, and only those. */
+    must(nq_queue_prune(s, nq_clock_wall_s() - 3600, &removed, &err), &err, "prune old");
+    assert_int_equal(removed, 0);
+    must(nq_queue_prune(s, nq_clock_wall_s() + 60, &removed, &err), &err, "prune");
+    assert_int_equal(removed, 3);
+    expect_counts(s, 2, 1, 0, 0, 0);
     for (int i = 0; i < 3; i++)
         nq_queue_claim_free(&c[i]);
     nq_store_close(s);
