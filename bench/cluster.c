@@ -292,7 +292,19 @@ int main(int argc, char **argv)
         }
     }
     int64_t bad = failed(s);
-    fprintf(out, "\nJobs that did not succeed: %lld (must be 0).\n", (long long)bad);
+    fprintf(out, "\nJobs that did not succeed: %lld (must be 0).\n\n", (long long)bad);
+    fprintf(out,
+            "What limits it: every job costs the database a claim (one statement), its decision "
+            "with the audit entry (one transaction, fsync), the end of the job (one statement, "
+            "fsync) and a few notifications; a job running longer than half a second adds a "
+            "heartbeat every half second. One worker running one job at a time does these round "
+            "trips one after another, so the machine is partly idle (last column); a second "
+            "worker overlaps them. Once the machine is busy, the workers and PostgreSQL share "
+            "the same two cores and another worker cannot add throughput: the \"other CPU\" "
+            "column is mostly what PostgreSQL spends per job. Every decision also extends the one "
+            "audit chain, whose head row each write transaction locks, so decision writes are "
+            "serialized across all workers by design (group commit batches those that wait). "
+            "The worker CPU column includes each worker's start-up.\n");
     if (out != stdout)
         fclose(out);
     nq_store_close(s);

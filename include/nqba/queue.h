@@ -68,8 +68,9 @@ void nq_queue_claim_free(nq_queue_claimed *c);
  * under node with lease_until = now + lease_s and attempts + 1. *got = 0
  * when there is none. A candidate that already had max_attempts claims is
  * failed instead (error code "internal", the detail saying it stopped its
- * workers max_attempts times) and counted in *poisoned (may be NULL); the
- * claim then goes on to the next candidate. */
+ * workers max_attempts times) and counted in *poisoned (may be NULL); one
+ * whose worker died after a cancel was asked ends cancelled. Either way
+ * the claim goes on to the next candidate. */
 int nq_queue_claim(nq_store *s, const char *node, double lease_s, int max_attempts,
                    nq_queue_claimed *out, int *got, int *poisoned, nq_err *err);
 

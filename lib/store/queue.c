@@ -47,30 +47,35 @@ static const char SQL_IDEM_FIND[] = "SELECT id, request_hash FROM jobs WHERE ide
 /* $1 node, $2 lease token, $3 lease seconds, $4 max attempts. The
  * candidate's previous state tells a reclaim from a first claim; a
  * candidate that used up its attempts is failed instead of run. */
+/* A candidate ends here instead of running when a cancel was asked while
+ * it ran (its worker died before seeing it: "cancelled") or when it used
+ * up its attempts (poison: "failed"). */
 static const char SQL_CLAIM[] =
     "WITH now_db AS (SELECT " NQ__NOW " AS t),"
     " cand AS ("
-    " SELECT id, state AS was, attempts >= $4::int AS poison FROM jobs"
+    " SELECT id, state AS was, cancel_requested AS cancel,"
+    " NOT cancel_requested AND attempts >= $4::int AS poison FROM jobs"
     " WHERE state = 'queued' OR (state = 'running' AND lease_until < (SELECT t FROM now_db))"
     " ORDER BY prio, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
     " upd AS ("
     " UPDATE jobs j SET"
-    " state = CASE WHEN c.poison THEN 'failed' ELSE 'running' END,"
-    " node = CASE WHEN c.poison THEN j.node ELSE $1 END,"
-    " lease_token = CASE WHEN c.poison THEN NULL ELSE $2 END,"
-    " lease_until = CASE WHEN c.poison THEN NULL"
+    " state = CASE WHEN c.cancel THEN 'cancelled' WHEN c.poison THEN 'failed' ELSE 'running' END,"
+    " node = CASE WHEN c.poison OR c.cancel THEN j.node ELSE $1 END,"
+    " lease_token = CASE WHEN c.poison OR c.cancel THEN NULL ELSE $2 END,"
+    " lease_until = CASE WHEN c.poison OR c.cancel THEN NULL"
     " ELSE (SELECT t FROM now_db) + $3::double precision END,"
-    " attempts = CASE WHEN c.poison THEN j.attempts ELSE j.attempts + 1 END,"
+    " attempts = CASE WHEN c.poison OR c.cancel THEN j.attempts ELSE j.attempts + 1 END,"
     " started_at = COALESCE(j.started_at, (SELECT t FROM now_db)),"
-    " finished_at = CASE WHEN c.poison THEN (SELECT t FROM now_db) END,"
+    " finished_at = CASE WHEN c.poison OR c.cancel THEN (SELECT t FROM now_db) END,"
     " error = CASE WHEN c.poison THEN ('{\"code\":\"internal\",\"pointer\":null,"
     "\"detail\":\"gave up after ' || j.attempts || ' attempts: the workers running it"
     " stopped (lease expired)\"}')::json ELSE j.error END"
     " FROM cand c WHERE j.id = c.id"
     " RETURNING j.id, j.kind, j.priority, j.body, COALESCE(j.request_text, j.body),"
-    " j.attempts, j.created_at, c.was = 'running' AS reclaimed, c.poison)"
+    " j.attempts, j.created_at, c.was = 'running' AS reclaimed, c.poison OR c.cancel AS ended,"
+    " c.poison)"
     " SELECT u.*, pg_notify('" NQ_QUEUE_EVENTS "',"
-    " u.id || CASE WHEN u.poison THEN ' final' ELSE ' running' END) FROM upd u";
+    " u.id || CASE WHEN u.ended THEN ' final' ELSE ' running' END) FROM upd u";
 
 static const char SQL_HEARTBEAT[] =
     "UPDATE jobs SET lease_until = " NQ__NOW " + $3::double precision"
@@ -332,20 +337,21 @@ void nq_queue_claim_free(nq_queue_claimed *c)
 
 typedef struct nq__queue_taken {
     nq_queue_claimed *out;
-    int hit, poison, nomem;
+    int hit, poison, nomem, ended;
 } nq__queue_taken;
 
 /* id, kind, priority, body, request_text, attempts, created_at, reclaimed,
- * poison, (the notification's void). */
+ * ended, poison, (the notification's void). */
 static int nq__queue_take_claim(void *user, int n, const char *const *v, const size_t *lens)
 {
     nq__queue_taken *r = user;
-    if (n < 9 || !v[0] || !v[1] || !v[2])
+    if (n < 10 || !v[0] || !v[1] || !v[2])
         return 1;
     r->hit = 1;
-    r->poison = nq__queue_bool(v[8]);
-    if (r->poison)
-        return 1; /* failed in the statement; nothing for the caller */
+    r->ended = nq__queue_bool(v[8]);
+    r->poison = nq__queue_bool(v[9]);
+    if (r->ended)
+        return 1; /* ended in the statement; nothing for the caller */
     nq_queue_claimed *c = r->out;
     snprintf(c->id, sizeof c->id, "%s", v[0]);
     snprintf(c->kind, sizeof c->kind, "%s", v[1]);
@@ -388,7 +394,7 @@ int nq_queue_claim(nq_store *s, const char *node, double lease_s, int max_attemp
     snprintf(maxa, sizeof maxa, "%d", max_attempts);
     const char *p[4] = {node, token, lease, maxa};
     for (int i = 0; i <= NQ__QUEUE_POISON_MAX; i++) {
-        nq__queue_taken r = {out, 0, 0, 0};
+        nq__queue_taken r = {out, 0, 0, 0, 0};
         rc = nq__exec1(s, SQL_CLAIM, 4, p, nq__queue_take_claim, &r, NULL, err);
         if (!rc && r.nomem)
             /* The row is claimed all the same; its lease runs out and
@@ -398,12 +404,12 @@ int nq_queue_claim(nq_store *s, const char *node, double lease_s, int max_attemp
             nq_queue_claim_free(out);
             return rc;
         }
-        if (!r.poison) {
+        if (!r.ended) {
             snprintf(out->token, sizeof out->token, "%s", token);
             *got = 1;
             return NQ_OK;
         }
-        if (poisoned)
+        if (poisoned && r.poison)
             (*poisoned)++;
     }
     return NQ_OK;

@@ -130,7 +130,7 @@ static int parse_number(const opt_def *o, const char *v, const char *src, double
 {
     char expected[96];
     int integer = o->kind != K_SECONDS;
-    snprintf(expected, sizeof expected, "%s in %.0f..%.0f", integer ? "an integer" : "a number",
+    snprintf(expected, sizeof expected, "%s in %.10g..%.10g", integer ? "an integer" : "a number",
              o->lo, o->hi);
     if (!(isdigit((unsigned char)v[0]) || (!integer && v[0] == '.')))
         return bad(err, src, expected, v);

@@ -111,6 +111,37 @@ static void test_unknown_option(void **state)
     run_free(&r);
 }
 
+/* ---- cluster options ---- */
+
+/* The shared queue needs PostgreSQL: on a SQLite store `--queue shared`
+ * and `nqba worker` refuse to start and say why; a bad --queue value is
+ * a usage error naming the option. */
+static void test_cluster_options(void **state)
+{
+    const env *e = *state;
+    char db[PATH_MAX_LEN];
+    path_in(e, "cluster.db", db);
+    run_out r;
+    nqba(e, &r, NULL, "serve", "--queue", "everywhere", NULL);
+    assert_int_equal(r.status, 2);
+    expect_contains(r.err, "nqba serve: --queue: expected local or shared, got 'everywhere'");
+    run_free(&r);
+    nqba(e, &r, NULL, "serve", "--queue", "shared", "--db", db, "--listen", "127.0.0.1:0",
+         "--access-log", "off", NULL);
+    assert_int_not_equal(r.status, 0);
+    expect_contains(r.err, "--queue shared needs a PostgreSQL database");
+    run_free(&r);
+    nqba(e, &r, NULL, "worker", "--db", db, "--listen", "127.0.0.1:0", "--access-log", "off",
+         NULL);
+    assert_int_not_equal(r.status, 0);
+    expect_contains(r.err, "nqba worker: --db: nqba worker needs a PostgreSQL database");
+    run_free(&r);
+    nqba(e, &r, NULL, "worker", "--lease", "0", NULL);
+    assert_int_equal(r.status, 2);
+    expect_contains(r.err, "nqba worker: --lease: expected a number in 0.1..3600, got '0'");
+    run_free(&r);
+}
+
 /* ---- bad option values ---- */
 
 static void expect_bad_option(const env *e, const char *path, const char *opt, const char *value,
@@ -665,6 +696,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_cluster_options),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_solve_help),
         cmocka_unit_test(test_unknown_command),

@@ -107,6 +107,16 @@ static void claim_none(nq_store *s)
     assert_null(c.request);
 }
 
+/* As claim_none, reporting how many candidates were failed as poison. */
+static void claim_none_counting(nq_store *s, int *poisoned)
+{
+    nq_queue_claimed c;
+    nq_err err;
+    int got = -1;
+    must(nq_queue_claim(s, "node-x", 30, 3, &c, &got, poisoned, &err), &err, "claim");
+    assert_int_equal(got, 0);
+}
+
 static void get(nq_store *s, const char *id, nq_queue_row *r)
 {
     nq_err err;
@@ -531,6 +541,25 @@ static void test_cancel(void **state)
     assert_int_equal(nq_queue_cancel(s, "ffffffffffffffffffffffffffffffff", &now, &err),
                      NQ_ENOTFOUND);
     expect_counts(s, 0, 0, 0, 0, 2);
+
+    /* A cancel asked while the job ran, and its worker died before its
+     * next heartbeat: the next claim ends it cancelled, it never runs again. */
+    char orphan[33];
+    enqueue(s, "normal", orphan);
+    claim(s, "node-a", 0.1, 3, &c);
+    must(nq_queue_cancel(s, orphan, &now, &err), &err, "cancel orphan");
+    assert_int_equal(now, 0);
+    nq_queue_claim_free(&c);
+    usleep(300000);
+    int poisoned = -1;
+    claim_none_counting(s, &poisoned);
+    assert_int_equal(poisoned, 0);
+    get(s, orphan, &r);
+    assert_string_equal(r.state, "cancelled");
+    assert_int_equal(r.attempts, 1);
+    assert_true(r.finished_at > 0);
+    nq_queue_row_free(&r);
+    expect_counts(s, 0, 0, 0, 0, 3);
     nq_store_close(s);
 }
 
