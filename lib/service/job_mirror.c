@@ -10,12 +10,13 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/randid.h"
 #include "service_internal.h"
 
 int nq_jobs_mirror_add(nq_jobs *j, const char *id, const char *kind, nq_job_priority prio,
                        double created_at)
 {
-    if (!id || !nq__id_valid(id) || !kind || (unsigned)prio > NQ_PRIO_LOW)
+    if (!id || !nq_id_valid(id) || !kind || (unsigned)prio > NQ_PRIO_LOW)
         return NQ_EINVAL;
     nq__job *job = calloc(1, sizeof *job);
     if (!job)

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "nqba/clock.h"
+#include "nqba/randid.h"
 #include "nqba/sha256.h"
 #include "service_internal.h"
 
@@ -38,36 +38,15 @@ const char *nq__prio_name(nq_job_priority p)
  * practice, and nq__store_add rejects a duplicate anyway. */
 void nq__make_id(char out[33])
 {
-    unsigned char raw[16];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (got < sizeof raw) {
-        double seed[3] = {nq_clock_s(), nq_clock_wall_s(), (double)(uintptr_t)&got};
-        uint8_t d[NQ_SHA256_LEN];
-        nq_sha256(seed, sizeof seed, d);
-        memcpy(raw, d, sizeof raw);
-    }
-    static const char HEX[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof raw; i++) {
-        out[2 * i] = HEX[raw[i] >> 4];
-        out[2 * i + 1] = HEX[raw[i] & 15];
-    }
+    if (nq_random_id(out) == NQ_OK)
+        return;
+    double seed[3] = {nq_clock_s(), nq_clock_wall_s(), (double)(uintptr_t)out};
+    uint8_t d[NQ_SHA256_LEN];
+    char hex[NQ_SHA256_HEX_LEN];
+    nq_sha256(seed, sizeof seed, d);
+    nq_sha256_hex(d, hex);
+    memcpy(out, hex, 32);
     out[32] = '\0';
-}
-
-int nq__id_valid(const char *id)
-{
-    size_t n = 0;
-    while (id[n] && n < 33 && ((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
-        n++;
-    return n == 32 && id[32] == '\0';
 }
 
 int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "nqba/clock.h"
+#include "nqba/randid.h"
 #include "service_internal.h"
 
 #define MAX_WORKERS 1024
@@ -218,7 +219,7 @@ static int check_submit(const nq_job_submit *s, nq_err *err)
     if (s->idempotency_key && strlen(s->idempotency_key) > MAX_IDEMPOTENCY_KEY)
         return nq_err_set(err, NQ_EINVAL, NULL, "Idempotency-Key longer than %d bytes",
                           MAX_IDEMPOTENCY_KEY);
-    if (s->id && !nq__id_valid(s->id))
+    if (s->id && !nq_id_valid(s->id))
         return nq_err_set(err, NQ_EINVAL, NULL, "a job id is 32 lowercase hex digits");
     return NQ_OK;
 }

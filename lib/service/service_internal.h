@@ -177,8 +177,6 @@ void nq__set_state(nq_jobs *j, nq__job *job, nq_job_state st);
 void nq__store_retire(nq_jobs *j, nq__job *job);
 void nq__store_clear(nq_jobs *j);
 void nq__make_id(char out[33]);
-/* 32 lowercase hex digits and nothing else. */
-int nq__id_valid(const char *id);
 
 /* job_worker.c: the queue and the threads (hub lock held unless noted). */
 void nq__queue_push(nq_jobs *j, nq__job *job);

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "nqba/queue.h"
+#include "nqba/randid.h"
 #include "store_internal.h"
 
 /* Poison rows one claim fails before giving up for this call: each costs
@@ -156,27 +156,11 @@ static int nq__queue_index(const char *s, const char *const *names, int n)
     return -1;
 }
 
-/* 32 lowercase hex from the kernel's CSPRNG: ids and lease tokens must not
- * be guessable from one another. */
+/* Ids and lease tokens (randid.h): neither is guessable from another. */
 static int nq__queue_random_hex(char out[33], nq_err *err)
 {
-    unsigned char raw[16];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return nq_err_set(err, NQ_EIO, NULL, "getrandom failed: %s",
-                              n < 0 ? strerror(errno) : "no bytes");
-        got += (size_t)n;
-    }
-    static const char HEX[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof raw; i++) {
-        out[2 * i] = HEX[raw[i] >> 4];
-        out[2 * i + 1] = HEX[raw[i] & 15];
-    }
-    out[32] = '\0';
+    if (nq_random_id(out))
+        return nq_err_set(err, NQ_EIO, NULL, "getrandom failed: %s", strerror(errno));
     return NQ_OK;
 }
 

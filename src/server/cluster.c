@@ -19,6 +19,7 @@
 
 #include "nqba/clock.h"
 #include "nqba/queue.h"
+#include "nqba/randid.h"
 #include "nqba/solve.h"
 #include "srv.h"
 
@@ -75,24 +76,23 @@ static void refresh(srv_app *a, const char *id)
     nq_queue_row r;
     nq_err err;
     nq_err_clear(&err);
-    if (nq_queue_get(a->store, id, &r, &err) == NQ_OK) {
+    int rc = nq_queue_get(a->store, id, &r, &err);
+    if (rc == NQ_OK) {
         feed(a, &r);
         nq_queue_row_free(&r);
+    } else if (rc == NQ_ENOTFOUND) {
+        /* Pruned (or the table was restored without it): nothing will
+         * ever tell how it ended, so the mirror stops waiting. */
+        nq_job_mirror m = {.state = NQ_JOB_FAILED,
+                           .error = "{\"code\":\"not-found\",\"pointer\":null,"
+                                    "\"detail\":\"the job is no longer in the queue\"}"};
+        (void)nq_jobs_mirror_update(a->jobs, id, &m);
     }
-}
-
-/* 32 lowercase hex digits: anything else is no job of the queue. */
-static int job_id_ok(const char *id)
-{
-    size_t n = 0;
-    while (id && ((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
-        n++;
-    return id && n == 32 && id[32] == '\0';
 }
 
 int srv_cluster_know(srv_app *a, const char *id)
 {
-    if (!job_id_ok(id))
+    if (!nq_id_valid(id))
         return NQ_ENOTFOUND;
     json_t *snap = nq_jobs_get(a->jobs, id, 0);
     if (snap) {
@@ -146,7 +146,7 @@ int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const c
 
 int srv_cluster_cancel(srv_app *a, const char *id, nq_err *err)
 {
-    if (!job_id_ok(id))
+    if (!nq_id_valid(id))
         return NQ_ENOTFOUND;
     int now = 0;
     int rc = nq_queue_cancel(a->store, id, &now, err);
@@ -235,20 +235,25 @@ static void describe(srv_app *a)
 
 /* ---- the thread ---- */
 
-static int stopping(struct srv_ops *o, double wait)
+int srv_wait_flag(pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag, double secs)
 {
-    pthread_mutex_lock(&o->mu);
-    if (!o->stop && wait > 0) {
+    pthread_mutex_lock(mu);
+    if (!*flag && secs > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + wait;
+        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + secs;
         ts.tv_sec = (time_t)t;
         ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-        pthread_cond_timedwait(&o->wake, &o->mu, &ts);
+        pthread_cond_timedwait(cv, mu, &ts);
     }
-    int stop = o->stop;
-    pthread_mutex_unlock(&o->mu);
-    return stop;
+    int set = *flag;
+    pthread_mutex_unlock(mu);
+    return set;
+}
+
+static int stopping(struct srv_ops *o, double wait)
+{
+    return srv_wait_flag(&o->mu, &o->wake, &o->stop, wait);
 }
 
 /* Wait up to WAIT_S for notifications and handle them all. */

@@ -118,6 +118,8 @@ int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const c
 int srv_cluster_know(srv_app *a, const char *id);
 /* Cancel through the queue: NQ_OK, NQ_ENOTFOUND, NQ_EINVAL (ended). */
 int srv_cluster_cancel(srv_app *a, const char *id, nq_err *err);
+/* Wait on cv (with mu) until *flag is set or secs pass; returns *flag. */
+int srv_wait_flag(pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag, double secs);
 /* nqba worker: start and stop the claiming threads. */
 int srv_worker_start(srv_app *a, nq_err *err);
 void srv_worker_stop_claiming(srv_app *a);

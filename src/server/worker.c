@@ -283,18 +283,7 @@ done:
 
 static int wait_for_work(struct srv_worker *w, double secs)
 {
-    pthread_mutex_lock(&w->mu);
-    if (!w->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + secs;
-        ts.tv_sec = (time_t)t;
-        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-        pthread_cond_timedwait(&w->work, &w->mu, &ts);
-    }
-    int stop = w->stop;
-    pthread_mutex_unlock(&w->mu);
-    return stop;
+    return srv_wait_flag(&w->mu, &w->work, &w->stop, secs);
 }
 
 typedef struct slot_arg {
