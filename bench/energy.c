@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_data.h"
 #include "bench_machine.h"
 #include "nqba/clock.h"
 #include "nqba/energy.h"
@@ -22,34 +23,13 @@ typedef struct inputs {
     double load[MAX_STEPS], pv[MAX_STEPS], price[MAX_STEPS], pexp[MAX_STEPS];
 } inputs;
 
-static char *slurp(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/data/energy/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bench_energy: cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "bench_energy: cannot read %s\n", path);
-        exit(1);
-    }
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* n rows from 2024-06-12 00:00 UTC: load (NaN linearly interpolated), PV
  * (NaN as 0); import prices: the file's first 48 rows (one day of the TOU
  * tariff) repeated; export 0.065 EUR/kWh. */
 static void read_inputs(const char *dir, int n, inputs *d)
 {
-    char *text = slurp(dir, "emhass_long_train_data_30min.csv");
+    char *text = bench_data("bench_energy", dir, "energy",
+                            "emhass_long_train_data_30min.csv", NULL);
     char *p = strstr(text, "\n2024-06-12 00:00");
     if (!p) {
         fprintf(stderr, "bench_energy: 2024-06-12 is not in the data\n");
@@ -72,7 +52,7 @@ static void read_inputs(const char *dir, int n, inputs *d)
         double lb = b < n ? d->load[b] : la;
         d->load[i] = a >= 0 ? la + (lb - la) * (i - a) / (double)(b - a) : lb;
     }
-    text = slurp(dir, "emhass_data_load_cost_forecast.csv");
+    text = bench_data("bench_energy", dir, "energy", "emhass_data_load_cost_forecast.csv", NULL);
     double day[48];
     p = text;
     for (int i = 0; i < 48; i++)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_data.h"
 #include "bench_machine.h"
 #include "nqba/clock.h"
 #include "nqba/io.h"
@@ -79,30 +80,12 @@ typedef struct auto_row {
     char found_by[64];
 } auto_row;
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    *len = (size_t)size;
-    return data;
-}
-
 static int load(const bench_cfg *cfg, const instance *in, nq_model *m)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.txt", cfg->dir, in->name);
     size_t len;
-    char *data = slurp(path, &len);
+    char *data = bench_read(path, &len);
     if (!data)
         return fprintf(stderr, "bench: cannot read %s\n", path), -1;
     nq_err err;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_data.h"
 #include "bench_machine.h"
 #include "nqba/clock.h"
 #include "nqba/leads.h"
@@ -17,29 +18,6 @@
 #define REF_S2_LR 0.7935193561551417
 #define REF_S1_HGB 0.7995803162885042
 #define REF_S1_OBJ 9072.0879
-
-static char *slurp(const char *dir, const char *name, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/data/lead_scoring/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bench_leads: cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "bench_leads: cannot read %s\n", path);
-        exit(1);
-    }
-    buf[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 static void die(const char *what, const nq_err *err)
 {
@@ -160,8 +138,9 @@ int main(int argc, char **argv)
     bench_machine(machine, sizeof machine);
     bench_cmdline(cmd, sizeof cmd, "build/bench_leads", argc, argv);
     size_t len = 0, ilen = 0;
-    char *text = slurp(dir, "bank-additional-full.csv", &len);
-    char *idx = slurp(dir, "bank-additional-full_test_idx_sklearn_rs0.txt", &ilen);
+    char *text = bench_data("bench_leads", dir, "lead_scoring", "bank-additional-full.csv", &len);
+    char *idx = bench_data("bench_leads", dir, "lead_scoring",
+                           "bank-additional-full_test_idx_sklearn_rs0.txt", &ilen);
     static const char *const drop[] = {"duration"};
     nq_leads_data_opts o = {.outcome = "y", .positive = "yes", .drop = drop, .n_drop = 1};
     nq_leads_data d;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_data.h"
 #include "bench_machine.h"
 #include "nqba/clock.h"
 #include "nqba/portfolio.h"
@@ -22,35 +23,11 @@ typedef struct data20 {
     int32_t n_scen;
 } data20;
 
-static char *slurp(const char *dir, const char *name, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/data/portfolio/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "bench_portfolio: cannot open %s\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "bench_portfolio: cannot read %s\n", path);
-        exit(1);
-    }
-    buf[n] = 0;
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
 /* Prices (date, then NA columns; empty = missing) to simple returns
  * (NAN when either price is missing; the all-NAN first row dropped). */
 static double *load_returns(const char *dir, int32_t *rows)
 {
-    char *text = slurp(dir, "pypfopt_stock_prices.csv", NULL);
+    char *text = bench_data("bench_portfolio", dir, "portfolio", "pypfopt_stock_prices.csv", NULL);
     int32_t cap = 8192, t = 0;
     double *p = malloc((size_t)cap * NA * sizeof *p), *r = malloc((size_t)cap * NA * sizeof *r);
     char *line = strtok(text, "\n");
@@ -119,7 +96,7 @@ static void build20(const char *dir, data20 *d)
 
 static double *load_cov95(const char *dir, int32_t *n_out)
 {
-    char *text = slurp(dir, "pypfopt_cov_matrix.csv", NULL);
+    char *text = bench_data("bench_portfolio", dir, "portfolio", "pypfopt_cov_matrix.csv", NULL);
     int32_t n = 0;
     for (char *c = text; *c && *c != '\n'; c++)
         n += *c == ',';
@@ -357,7 +334,7 @@ int main(int argc, char **argv)
     s.n = n95, s.S = S95;
     b.t95 = row("min_volatility (pypfopt cov_matrix.csv)", "min_volatility_95", n95, &s, 11);
     size_t len;
-    char *raw = slurp(dir, "cov500_seed0.f64", &len);
+    char *raw = bench_data("bench_portfolio", dir, "portfolio", "cov500_seed0.f64", &len);
     double *S500 = malloc(500 * 500 * sizeof *S500);
     if (len == 500 * 500 * sizeof *S500) {
         memcpy(S500, raw, len);
