@@ -7,10 +7,12 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "nqba/err.h"
+#include "nqba/json.h"
 
 static inline void fuzz_die(const char *what, const nq_err *err)
 {
@@ -22,6 +24,19 @@ static inline void fuzz_check_err(const nq_err *err)
 {
     if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
         fuzz_die("unlocated error", err);
+}
+
+/* The input as a JSON document under lim (NULL: the defaults), or NULL
+ * when it is not one (the parser's refusal is all there is to check). */
+static inline json_t *fuzz_json(const uint8_t *data, size_t size, const nq_json_limits *lim)
+{
+    nq_json_limits def;
+    nq_json_limits_default(&def);
+    json_t *doc = NULL;
+    nq_err err;
+    if (nq_json_parse((const char *)data, size, "input", lim ? lim : &def, &doc, &err))
+        return NULL;
+    return doc;
 }
 
 static inline void fuzz_check_finite(const json_t *v)

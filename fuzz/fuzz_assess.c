@@ -39,12 +39,10 @@ static void after_run(const json_t *ans)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    nq_json_limits lim;
-    nq_json_limits_default(&lim);
-    json_t *doc = NULL;
-    nq_err err;
-    if (nq_json_parse((const char *)data, size, "input", &lim, &doc, &err))
+    json_t *doc = fuzz_json(data, size, NULL);
+    if (!doc)
         return 0;
+    nq_err err;
     nq_assess_req r;
     if (nq_assess_parse(doc, &r, &err)) {
         fuzz_check_err(&err);

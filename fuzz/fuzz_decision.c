@@ -12,22 +12,10 @@
 #include <string.h>
 
 #include "nqba/decision.h"
+#include "fuzz_answers.h"
 #include "nqba/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
-
-/* Request errors name a member by its pointer ("" is the document). */
-static void check_err(const nq_err *err)
-{
-    if (!err->msg[0] || (err->where[0] && err->where[0] != '/'))
-        die("unlocated error", err);
-}
 
 static void cap_options(nq_decision_opts *o)
 {
@@ -45,9 +33,9 @@ static void check_answer(const nq_decision_res *res)
         return;
     nq_cqm_eval ev;
     if (nq_cqm_evaluate(&res->model, res->solve.best.values, &ev, NULL))
-        die("answer does not evaluate", NULL);
+        fuzz_die("answer does not evaluate", NULL);
     if (!ev.feasible)
-        die("infeasible answer called feasible", NULL);
+        fuzz_die("infeasible answer called feasible", NULL);
     nq_cqm_eval_free(&ev);
 }
 
@@ -57,22 +45,22 @@ static void run(const json_t *doc)
     nq_decision_res res;
     nq_err err;
     if (nq_decision_parse(doc, &req, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         return;
     }
     cap_options(&req.opts);
     if (nq_decision_run(&req, NULL, NULL, &res, &err)) {
-        check_err(&err);
+        fuzz_check_err(&err);
         nq_decision_req_free(&req);
         return;
     }
     check_answer(&res);
     json_t *j = nq_decision_to_json(&res);
     if (!j)
-        die("answer has no JSON form", NULL);
+        fuzz_die("answer has no JSON form", NULL);
     char *s = json_dumps(j, JSON_COMPACT);
     if (!s)
-        die("answer does not serialize", NULL);
+        fuzz_die("answer does not serialize", NULL);
     free(s);
     json_decref(j);
     nq_decision_res_free(&res);
@@ -82,9 +70,8 @@ static void run(const json_t *doc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     nq_json_limits lim = {.max_bytes = 1 << 16, .max_depth = 16};
-    json_t *doc = NULL;
-    nq_err err;
-    if (nq_json_parse((const char *)data, size, "input", &lim, &doc, &err))
+    json_t *doc = fuzz_json(data, size, &lim);
+    if (!doc)
         return 0;
     run(doc);
     json_decref(doc);

@@ -11,21 +11,16 @@
 #include <string.h>
 
 #include "nqba/dtable.h"
+#include "fuzz_answers.h"
 #include "nqba/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void die(const char *what, const nq_err *err)
-{
-    fprintf(stderr, "%s: %s: %s\n", what, err ? err->where : "", err ? err->msg : "");
-    abort();
-}
 
 /* An error must say what is wrong, and where under the part it came from. */
 static void check_err(const nq_err *err, const char *prefix)
 {
     if (!err->msg[0] || strncmp(err->where, prefix, strlen(prefix)) != 0)
-        die("unlocated error", err);
+        fuzz_die("unlocated error", err);
 }
 
 static void check_result(const nq_dtable *t, const nq_dtable_result *r)
@@ -34,17 +29,17 @@ static void check_result(const nq_dtable *t, const nq_dtable_result *r)
     for (int32_t k = 0; k < r->n_matched; k++)
         if (r->matched[k] < 0 || r->matched[k] >= nq_dtable_n_rules(t) ||
             (k && r->matched[k] <= r->matched[k - 1]))
-            die("matched rules out of order", NULL);
+            fuzz_die("matched rules out of order", NULL);
     if (p == NQ_DTABLE_COLLECT ? r->n_hits != r->n_matched
                                : r->n_hits != (r->n_matched > 0))
-        die("hit count does not fit the policy", NULL);
+        fuzz_die("hit count does not fit the policy", NULL);
     if (p == NQ_DTABLE_UNIQUE && r->n_matched > 1)
-        die("unique table with several matches", NULL);
+        fuzz_die("unique table with several matches", NULL);
     for (int32_t k = 0; k < r->n_hits; k++)
         if ((int32_t)json_object_size(r->hits[k].outputs) != nq_dtable_n_outputs(t))
-            die("hit without every output", NULL);
+            fuzz_die("hit without every output", NULL);
     if (nq_dtable_aggregation(t) == NQ_DTABLE_AGG_COUNT && r->aggregate != r->n_matched)
-        die("count differs from the matches", NULL);
+        fuzz_die("count differs from the matches", NULL);
 }
 
 static void run(const json_t *doc)
@@ -66,10 +61,10 @@ static void run(const json_t *doc)
     check_result(t, &r);
     json_t *j = nq_dtable_result_to_json(t, &r);
     if (!j)
-        die("result has no JSON form", NULL);
+        fuzz_die("result has no JSON form", NULL);
     char *s = json_dumps(j, JSON_COMPACT);
     if (!s)
-        die("result does not serialize", NULL);
+        fuzz_die("result does not serialize", NULL);
     free(s);
     json_decref(j);
     nq_dtable_result_free(&r);
@@ -79,9 +74,8 @@ static void run(const json_t *doc)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     nq_json_limits lim = {.max_bytes = 1 << 16, .max_depth = 16};
-    json_t *doc = NULL;
-    nq_err err;
-    if (nq_json_parse((const char *)data, size, "input", &lim, &doc, &err))
+    json_t *doc = fuzz_json(data, size, &lim);
+    if (!doc)
         return 0;
     run(doc);
     json_decref(doc);

@@ -58,11 +58,8 @@ static void uc(const json_t *doc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    nq_json_limits lim;
-    nq_json_limits_default(&lim);
-    json_t *doc = NULL;
-    nq_err err;
-    if (nq_json_parse((const char *)data, size, "input", &lim, &doc, &err))
+    json_t *doc = fuzz_json(data, size, NULL);
+    if (!doc)
         return 0;
     site(doc);
     uc(doc);
