@@ -367,6 +367,24 @@ static const double small3[] = {
     -0.010, -0.005, 0.012,
 };
 
+
+/* A risk model on the stock data: symmetric and PSD (after any repair). */
+static void stock_matrix_ok(nq_cov_method method, const char *name)
+{
+    nq_returns big;
+    load_stock_returns(&big);
+    static double B[N_STOCKS * N_STOCKS];
+    nq_cov_opts o;
+    nq_cov_opts_default(&o);
+    o.method = method;
+    int repaired = -1;
+    nq_err err = {0};
+    assert_int_equal(nq_risk_matrix(&big, &o, B, &repaired, NULL, &err), NQ_OK);
+    print_message("%s on the stock data: repaired %d\n", name, repaired);
+    assert_symmetric(B, N_STOCKS);
+    assert_psd(B, N_STOCKS);
+    nq_returns_free(&big);
+}
 static void test_exp_cov_small(void **state)
 {
     (void)state;
@@ -412,17 +430,7 @@ static void test_exp_cov_small(void **state)
     assert_psd(S, 3);
     nq_returns_free(&r);
 
-    /* On the stock data: symmetric and PSD (after any repair). */
-    nq_returns big;
-    load_stock_returns(&big);
-    double B[N_STOCKS * N_STOCKS];
-    nq_cov_opts_default(&o);
-    o.method = NQ_COV_EXP;
-    assert_int_equal(nq_risk_matrix(&big, &o, B, &repaired, NULL, &err), NQ_OK);
-    print_message("exp_cov on the stock data: repaired %d\n", repaired);
-    assert_symmetric(B, N_STOCKS);
-    assert_psd(B, N_STOCKS);
-    nq_returns_free(&big);
+    stock_matrix_ok(NQ_COV_EXP, "exp_cov");
 }
 
 static void test_semicov_small(void **state)
@@ -453,15 +461,7 @@ static void test_semicov_small(void **state)
     assert_psd(S, 3);
     nq_returns_free(&r);
 
-    nq_returns big;
-    load_stock_returns(&big);
-    double B[N_STOCKS * N_STOCKS];
-    nq_cov_opts_default(&o);
-    o.method = NQ_COV_SEMI;
-    assert_int_equal(nq_risk_matrix(&big, &o, B, &repaired, NULL, &err), NQ_OK);
-    assert_symmetric(B, N_STOCKS);
-    assert_psd(B, N_STOCKS);
-    nq_returns_free(&big);
+    stock_matrix_ok(NQ_COV_SEMI, "semicovariance");
 }
 
 /* ---- PSD repair ---------------------------------------------------------------- */
