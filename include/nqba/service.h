@@ -44,6 +44,14 @@ typedef enum nq_job_state {
 
 typedef enum nq_job_priority { NQ_PRIO_HIGH = 0, NQ_PRIO_NORMAL = 1, NQ_PRIO_LOW = 2 } nq_job_priority;
 
+/* Names as the API, the metrics and the shared queue spell them ("queued",
+ * ..., "cancelled"; "high", "normal", "low") and back: 0, or -1 for a name
+ * that is none of them (exact, lower case). */
+const char *nq_job_state_name(nq_job_state s);
+int nq_job_state_parse(const char *name, nq_job_state *out);
+const char *nq_job_priority_name(nq_job_priority p);
+int nq_job_priority_parse(const char *name, nq_job_priority *out);
+
 /* What a worker runs: computes *result (a new JSON value) from the request,
  * or fails with err (err->where a JSON pointer into the request). It must
  * poll cancel (or pass it to the solver as cancel_flag) and may call
@@ -189,6 +197,9 @@ void nq_jobs_unsubscribe(nq_job_sub *s);
 void nq_jobs_body_key(const char *kind, const char *body, size_t len, char key[65]);
 void nq_jobs_remember_body(nq_jobs *j, const char key[65], const char *job_id);
 char *nq_jobs_lookup_body(nq_jobs *j, const char key[65], char job_id[33], size_t *len);
+
+/* Whether a job of that id is known here (local or mirrored, kept). */
+int nq_jobs_known(nq_jobs *j, const char *job_id);
 
 /* Counts per state (for /readyz and the nqba_jobs gauge). */
 void nq_jobs_counts(nq_jobs *j, int64_t counts[5]);

@@ -47,8 +47,8 @@ static json_t *snapshot(const nq__job *job)
     int bad = 0, finished = job->state >= NQ_JOB_SUCCEEDED;
     put(o, "id", json_string(job->id), &bad);
     put(o, "kind", json_string(job->kind), &bad);
-    put(o, "state", json_string(nq__state_name(job->state)), &bad);
-    put(o, "priority", json_string(nq__prio_name(job->prio)), &bad);
+    put(o, "state", json_string(nq_job_state_name(job->state)), &bad);
+    put(o, "priority", json_string(nq_job_priority_name(job->prio)), &bad);
     put(o, "created_at", time_or_null(job->created_wall, 1), &bad);
     put(o, "started_at", time_or_null(job->started_wall, job->started_wall > 0), &bad);
     put(o, "finished_at", time_or_null(job->finished_wall, finished), &bad);

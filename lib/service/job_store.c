@@ -22,14 +22,34 @@
 static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 static const char *const PRIO_NAMES[] = {"high", "normal", "low"};
 
-const char *nq__state_name(nq_job_state s)
+const char *nq_job_state_name(nq_job_state s)
 {
     return (unsigned)s < 5 ? STATE_NAMES[s] : "unknown";
 }
 
-const char *nq__prio_name(nq_job_priority p)
+const char *nq_job_priority_name(nq_job_priority p)
 {
     return (unsigned)p < 3 ? PRIO_NAMES[p] : "normal";
+}
+
+int nq_job_state_parse(const char *name, nq_job_state *out)
+{
+    for (int i = 0; name && i < 5; i++)
+        if (strcmp(name, STATE_NAMES[i]) == 0) {
+            *out = (nq_job_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+int nq_job_priority_parse(const char *name, nq_job_priority *out)
+{
+    for (int i = 0; name && i < 3; i++)
+        if (strcmp(name, PRIO_NAMES[i]) == 0) {
+            *out = (nq_job_priority)i;
+            return 0;
+        }
+    return -1;
 }
 
 /* Ids come from the kernel's CSPRNG so they cannot be guessed: knowing
@@ -119,7 +139,7 @@ void nq__job_unref(nq__job *job)
 static void publish_count(nq_jobs *j, nq_job_state st)
 {
     char labels[32];
-    snprintf(labels, sizeof labels, "state=%s", nq__state_name(st));
+    snprintf(labels, sizeof labels, "state=%s", nq_job_state_name(st));
     if (j->metrics)
         nq_metrics_set(j->metrics, "nqba_jobs", labels, (double)j->counts[st]);
 }

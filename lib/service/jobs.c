@@ -61,10 +61,9 @@ static void register_metrics(nq_metrics *m)
     nq_metrics_help(m, "nqba_cache_misses_total", "Jobs that had to run.");
     nq_metrics_inc(m, "nqba_cache_hits_total", NULL, 0);
     nq_metrics_inc(m, "nqba_cache_misses_total", NULL, 0);
-    static const char *const states[] = {"queued", "running", "succeeded", "failed", "cancelled"};
     for (int i = 0; i < 5; i++) {
         char labels[32];
-        snprintf(labels, sizeof labels, "state=%s", states[i]);
+        snprintf(labels, sizeof labels, "state=%s", nq_job_state_name((nq_job_state)i));
         nq_metrics_set(m, "nqba_jobs", labels, 0);
     }
 }
@@ -388,6 +387,14 @@ int nq_jobs_cancel(nq_jobs *j, const char *job_id)
     }
     pthread_mutex_unlock(&j->hub->mu);
     return rc;
+}
+
+int nq_jobs_known(nq_jobs *j, const char *job_id)
+{
+    pthread_mutex_lock(&j->hub->mu);
+    int known = nq__store_find(j, job_id) != NULL;
+    pthread_mutex_unlock(&j->hub->mu);
+    return known;
 }
 
 void nq_jobs_counts(nq_jobs *j, int64_t counts[5])

@@ -196,7 +196,5 @@ json_t *nq__progress_json(const nq__job *job);
 json_t *nq__error_json(const nq__job *job);
 
 /* job_json.c */
-const char *nq__state_name(nq_job_state s);
-const char *nq__prio_name(nq_job_priority p);
 
 #endif

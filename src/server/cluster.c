@@ -39,23 +39,6 @@ struct srv_ops {
     int stop;
 };
 
-static const char *const STATES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
-
-static int state_of(const char *name, nq_job_state *out)
-{
-    for (int i = 0; i < 5; i++)
-        if (strcmp(name, STATES[i]) == 0) {
-            *out = (nq_job_state)i;
-            return 0;
-        }
-    return -1;
-}
-
-static nq_job_priority prio_of(const char *name)
-{
-    return !strcmp(name, "high") ? NQ_PRIO_HIGH : !strcmp(name, "low") ? NQ_PRIO_LOW : NQ_PRIO_NORMAL;
-}
-
 /* ---- mirrors ---- */
 
 static void feed(srv_app *a, const nq_queue_row *r)
@@ -65,7 +48,7 @@ static void feed(srv_app *a, const nq_queue_row *r)
                        .progress = r->progress,
                        .result = r->result,
                        .error = r->error};
-    if (state_of(r->state, &m.state))
+    if (nq_job_state_parse(r->state, &m.state))
         return;
     (void)nq_jobs_mirror_update(a->jobs, r->id, &m);
 }
@@ -94,18 +77,17 @@ int srv_cluster_know(srv_app *a, const char *id)
 {
     if (!nq_id_valid(id))
         return NQ_ENOTFOUND;
-    json_t *snap = nq_jobs_get(a->jobs, id, 0);
-    if (snap) {
-        json_decref(snap);
+    if (nq_jobs_known(a->jobs, id))
         return NQ_OK;
-    }
     nq_queue_row r;
     nq_err err;
     nq_err_clear(&err);
     int rc = nq_queue_get(a->store, id, &r, &err);
     if (rc)
         return rc == NQ_EINVAL ? NQ_ENOTFOUND : rc; /* not an id the queue could hold */
-    if (nq_jobs_mirror_add(a->jobs, r.id, r.kind, prio_of(r.priority), r.created_at) == NQ_OK ||
+    nq_job_priority prio = NQ_PRIO_NORMAL;
+    (void)nq_job_priority_parse(r.priority, &prio);
+    if (nq_jobs_mirror_add(a->jobs, r.id, r.kind, prio, r.created_at) == NQ_OK ||
         nq_jobs_is_mirror(a->jobs, r.id))
         feed(a, &r);
     nq_queue_row_free(&r);
@@ -116,7 +98,6 @@ int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const c
                        size_t run_len, const char *request_text, size_t request_len,
                        nq_job_priority prio, const char *idem_key, char id[33], nq_err *err)
 {
-    static const char *const PRIOS[] = {"high", "normal", "low"};
     char hash[65];
     nq_request_hash(k->kind, doc, hash);
     char *run = strndup(run_text, run_len);
@@ -127,7 +108,7 @@ int srv_cluster_submit(srv_app *a, const srv_kind *k, const json_t *doc, const c
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     }
     nq_queue_job j = {.kind = k->kind,
-                      .priority = PRIOS[prio],
+                      .priority = nq_job_priority_name(prio),
                       .request = run,
                       .request_text = stored,
                       .idem_key = idem_key,

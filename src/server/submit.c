@@ -14,7 +14,6 @@
 #define IDEMPOTENCY_KEY_MAX 256
 #define SYNC_POLL_S 0.001
 
-static const char *const STATE_NAMES[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 /* ---- request headers ---- */
 
@@ -130,7 +129,7 @@ static void accepted(srv_app *a, http_req *req, http_res *res, const char *id)
     snprintf(self, sizeof self, "/api/v1/jobs/%s", id);
     snprintf(events, sizeof events, "/api/v1/jobs/%s/events", id);
     json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", id, "state",
-                            STATE_NAMES[st <= NQ_JOB_CANCELLED ? st : NQ_JOB_FAILED], "links",
+                            nq_job_state_name(st <= NQ_JOB_CANCELLED ? st : NQ_JOB_FAILED), "links",
                             "self", self, "events", events);
     http_res_json(res, 202, doc);
     json_decref(doc);

@@ -204,14 +204,14 @@ static void run_job(struct srv_worker *w, const nq_queue_claimed *c, slot *s, js
         fail_with(w, c, &err);
         return;
     }
-    static const nq_job_priority PRIO[] = {NQ_PRIO_HIGH, NQ_PRIO_NORMAL, NQ_PRIO_LOW};
-    int p = !strcmp(c->priority, "high") ? 0 : !strcmp(c->priority, "low") ? 2 : 1;
+    nq_job_priority prio = NQ_PRIO_NORMAL;
+    (void)nq_job_priority_parse(c->priority, &prio);
     nq_job_submit sub = {.kind = c->kind,
                          .request = doc,
                          .prepared = prepared,
                          .prepared_free = k->prepared_free,
                          .fn = k->fn,
-                         .priority = PRIO[p],
+                         .priority = prio,
                          .request_text = c->request_text,
                          .request_len = strlen(c->request_text),
                          .id = c->id};

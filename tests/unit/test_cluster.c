@@ -35,6 +35,7 @@ typedef struct cluster {
     http_server api[2], wrk[2];
     pid_t proxy;
     int proxy_port;
+    nq_store *store; /* the test's own connection, for its checks */
     char dir[HTTP_PATH_LEN / 2];
 } cluster;
 
@@ -62,19 +63,19 @@ static int take_first(void *user, int n, const char *const *vals, const size_t *
     return 1;
 }
 
+/* On the test's own connection to the cluster's database. */
 static long long query_int(const char *sql)
 {
-    nq_store *s;
     nq_err err;
-    if (nq_store_open(g.db.url, 1, &s, &err))
+    if (!g.store && nq_store_open(g.db.url, 1, &g.store, &err))
         fail_msg("open: %s", err.msg);
     nq__db *db;
-    assert_int_equal(nq__get(s, &db, &err), 0);
+    assert_int_equal(nq__get(g.store, &db, &err), 0);
     long long v = -1;
-    if (s->drv->exec(db, sql, 0, NULL, take_first, &v, NULL, &err))
+    int rc = g.store->drv->exec(db, sql, 0, NULL, take_first, &v, NULL, &err);
+    nq__put(g.store, db, rc != 0);
+    if (rc)
         fail_msg("%s: %s", sql, err.msg);
-    nq__put(s, db, 0);
-    nq_store_close(s);
     return v;
 }
 
@@ -168,6 +169,8 @@ static int teardown(void **state)
         http_server_cleanup(&g.api[i]);
         http_server_cleanup(&g.wrk[i]);
     }
+    nq_store_close(g.store);
+    g.store = NULL;
     if (g.dir[0]) {
         char cmd[HTTP_PATH_LEN];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g.dir);
