@@ -222,7 +222,6 @@ static double round_time(nq_store *s, const opts *o, const mix *m, int w, int ro
         cpu->worker_s += proc_cpu(pids[i]);
     cpu->busy_s = b1 - b0;
     cpu->idle_s = i1 - i0;
-    (void)o;
     for (int i = 0; i < w; i++) {
         kill(pids[i], SIGTERM);
         waitpid(pids[i], NULL, 0);
