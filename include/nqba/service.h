@@ -101,6 +101,13 @@ typedef struct nq_jobs_config {
      * not given out. NULL = keep nothing. */
     int (*persist)(void *user, const nq_job_record *rec, nq_err *err);
     void *persist_user;
+    /* Optional, instead of persist: n records in one durable write, each
+     * one's outcome in rc[i] and err[i] (same meaning as persist's). It is
+     * called from the service's store thread, not the worker: a worker goes
+     * on to its next job while the store commits, and the jobs that finish
+     * meanwhile share the next commit. A job still becomes visible as
+     * finished only after its record is stored. */
+    void (*persist_batch)(void *user, const nq_job_record *recs, int n, int *rc, nq_err *err);
     /* A result cache shared with other nodes (Redis), behind the local one,
      * keyed by the canonical request hash. get: 0 with a malloc'd text on a
      * hit, nonzero on a miss or when the shared cache is unreachable (then

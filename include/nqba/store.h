@@ -81,6 +81,12 @@ typedef struct nq_decision_rec {
  * "decision.<status>", target = id, request/result hashes) in one
  * transaction. A second put of the same id is NQ_EINVAL. */
 int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err);
+/* Store n decisions (n <= NQ_STORE_PUT_MAX), each as nq_store_put_decision
+ * would, in as few transactions as the group commit makes (one when none
+ * fails): rc[i] and err[i] tell each one's outcome. Returns NQ_OK when
+ * every one was stored, else the first nonzero rc. */
+#define NQ_STORE_PUT_MAX 4096
+int nq_store_put_decisions(nq_store *s, const nq_decision_rec *d, int n, int *rc, nq_err *err);
 
 /* {"id","unit","kind","request":{...},"result":{...}|null,"solver","status",
  * "latency_s","user","quantum_enhanced","created_at": RFC 3339} or

@@ -88,7 +88,7 @@ static void start(nq_jobs *j, nq__job *job, int slot)
 }
 
 /* Takes *text over when the job succeeded (the job then owns it). */
-static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, const json_t *result, char **text,
+static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, int has_result, char **text,
                             const nq_err *e)
 {
     if (job->why == NQ__WHY_USER || job->why == NQ__WHY_SHUTDOWN)
@@ -99,14 +99,14 @@ static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, const json_t *resu
                    j->cfg.job_timeout);
         return NQ_JOB_FAILED;
     }
-    if (rc == NQ_OK && result && *text) {
+    if (rc == NQ_OK && has_result && *text) {
         job->result_text = *text;
         job->result_len = strlen(*text);
         *text = NULL;
         return NQ_JOB_SUCCEEDED;
     }
     job->err = *e;
-    if (rc == NQ_OK && result)
+    if (rc == NQ_OK && has_result)
         nq_err_set(&job->err, rc = NQ_ENOMEM, NULL, "out of memory writing the result");
     else if (rc == NQ_OK)
         nq_err_set(&job->err, rc = NQ_EINTERNAL, NULL, "the job returned no result");
@@ -114,12 +114,13 @@ static nq_job_state outcome(nq_jobs *j, nq__job *job, int rc, const json_t *resu
     return NQ_JOB_FAILED;
 }
 
-static void finish(nq_jobs *j, nq__job *job, int slot, int rc, const json_t *result, char **text,
-                   const nq_err *e)
+void nq__job_complete(nq_jobs *j, nq__job *job, int slot, int rc, int has_result, char **text,
+                      const nq_err *e)
 {
-    j->slots[slot] = NULL;
+    if (slot >= 0)
+        j->slots[slot] = NULL;
     j->running--;
-    nq_job_state st = outcome(j, job, rc, result, text, e);
+    nq_job_state st = outcome(j, job, rc, has_result, text, e);
     if (st == NQ_JOB_SUCCEEDED && j->cache)
         nq__cache_put_text(j->cache, job->hash, job->result_text, job->result_len);
     if (j->metrics) {
@@ -142,31 +143,15 @@ static void finish(nq_jobs *j, nq__job *job, int slot, int rc, const json_t *res
 static int persist(nq_jobs *j, nq__job *job, int rc, char **text, nq_err *e)
 {
     int ok = rc == NQ_OK && *text;
-    char solver[NQ__SOLVER_LABEL_MAX], found_by[NQ__SOLVER_LABEL_MAX];
+    nq__rec_names names;
+    nq_job_record rec;
     pthread_mutex_lock(&j->hub->mu);
-    memcpy(solver, job->solver, sizeof solver);
-    memcpy(found_by, job->found_by, sizeof found_by);
+    nq__job_record(job, ok, *text, &names, &rec);
     pthread_mutex_unlock(&j->hub->mu);
-    nq_job_record rec = {job->id,
-                         job->kind,
-                         job->request_text ? job->request_text : "null",
-                         ok ? *text : NULL,
-                         solver,
-                         found_by,
-                         ok ? "succeeded" : atomic_load(&job->cancel) ? "cancelled" : "failed",
-                         nq_clock_s() - job->started_mono,
-                         job->created_wall};
     nq_err pe;
     nq_err_clear(&pe);
     int prc = j->cfg.persist(j->cfg.persist_user, &rec, &pe);
-    free(job->request_text);
-    job->request_text = NULL;
-    if (prc == NQ_OK || !ok)
-        return rc;
-    free(*text);
-    *text = NULL;
-    *e = pe;
-    return prc ? prc : NQ_EINTERNAL;
+    return nq__job_stored(job, rc, text, e, prc, &pe);
 }
 
 /* One job, without the lock. The answer's text is written here, once, on
@@ -189,12 +174,32 @@ static void run(nq_jobs *j, nq__job *job, int slot)
     job->request = NULL;
     if (rc == NQ_OK && result)
         text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (j->cfg.persist_batch) {
+        /* The store thread writes it and finishes it; the slot is free
+         * (no deadline applies to a job that has run). */
+        pthread_mutex_lock(&j->hub->mu);
+        j->slots[slot] = NULL;
+        job->s_rc = rc;
+        job->s_has_result = result != NULL;
+        job->s_text = text;
+        job->err = e;
+        job->snext = NULL;
+        if (j->stail)
+            j->stail->snext = job;
+        else
+            j->shead = job;
+        j->stail = job;
+        pthread_cond_signal(&j->store_work);
+        pthread_mutex_unlock(&j->hub->mu);
+        json_decref(result);
+        return;
+    }
     if (j->cfg.persist)
         rc = persist(j, job, rc, &text, &e);
     if (rc == NQ_OK && text && j->cfg.shared_put)
         j->cfg.shared_put(j->cfg.shared_user, job->hash, text, strlen(text));
     pthread_mutex_lock(&j->hub->mu);
-    finish(j, job, slot, rc, result, &text, &e);
+    nq__job_complete(j, job, slot, rc, result != NULL, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);
     json_decref(result); /* the job keeps its text: the document never leaves this thread */
     free(text);

@@ -24,6 +24,7 @@ void nq_jobs_config_default(nq_jobs_config *c)
     c->job_timeout = 300;
     c->persist = NULL;
     c->persist_user = NULL;
+    c->persist_batch = NULL;
     c->shared_get = NULL;
     c->shared_put = NULL;
     c->shared_user = NULL;
@@ -72,8 +73,9 @@ static int init_sync(nq_jobs *j)
 {
     if (nq__hub_new(&j->hub))
         return NQ_ENOMEM;
-    if (nq__cond_init(&j->work) || nq__cond_init(&j->idle) || nq__cond_init(&j->watch))
-        return NQ_ENOMEM; /* free_all destroys all three: a zeroed cond is safe to destroy */
+    if (nq__cond_init(&j->work) || nq__cond_init(&j->idle) || nq__cond_init(&j->watch) ||
+        nq__cond_init(&j->store_work))
+        return NQ_ENOMEM; /* free_all destroys them all: a zeroed cond is safe to destroy */
     return NQ_OK;
 }
 
@@ -88,6 +90,7 @@ static void free_all(nq_jobs *j)
         pthread_cond_destroy(&j->work);
         pthread_cond_destroy(&j->idle);
         pthread_cond_destroy(&j->watch);
+        pthread_cond_destroy(&j->store_work);
         nq__hub_unref_unlock(j->hub);
     }
     free(j->workers);
@@ -107,6 +110,11 @@ static int start_threads(nq_jobs *j)
     if (pthread_create(&j->watchdog, NULL, nq__watchdog_main, j))
         return j->n_workers;
     j->has_watchdog = 1;
+    if (j->cfg.persist_batch) {
+        if (pthread_create(&j->storer, NULL, nq__storer_main, j))
+            return j->n_workers;
+        j->has_storer = 1;
+    }
     return -1;
 }
 
@@ -122,6 +130,15 @@ static void join_threads(nq_jobs *j, int n_started)
     if (j->has_watchdog)
         pthread_join(j->watchdog, NULL);
     j->has_watchdog = 0;
+    /* Last: it writes and finishes what the workers handed over. */
+    if (j->has_storer) {
+        pthread_mutex_lock(&j->hub->mu);
+        j->store_stopping = 1;
+        pthread_cond_signal(&j->store_work);
+        pthread_mutex_unlock(&j->hub->mu);
+        pthread_join(j->storer, NULL);
+    }
+    j->has_storer = 0;
 }
 
 int nq_jobs_new(const nq_jobs_config *c, nq_metrics *metrics, nq_jobs **out, nq_err *err)

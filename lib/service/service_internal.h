@@ -111,6 +111,11 @@ typedef struct nq__job {
     nq__sub *subs;                 /* live subscriptions */
     struct nq__job *qprev, *qnext; /* queue links while queued */
     struct nq__job *fnext;         /* finished-order list while kept */
+    /* Between its run and its durable write (persist_batch): the outcome
+     * of the run, and the link in the store queue. */
+    struct nq__job *snext;
+    char *s_text;
+    int s_rc, s_has_result;
 } nq__job;
 
 struct nq_job_ctx {
@@ -161,6 +166,12 @@ struct nq_jobs {
     nq__job **slots; /* the job each worker runs, or NULL */
     int has_watchdog;
     pthread_t watchdog;
+    /* The store stage (job_persist.c), with persist_batch only: jobs that
+     * ran, oldest first, waiting for their write. */
+    nq__job *shead, *stail;
+    int store_stopping, has_storer;
+    pthread_cond_t store_work;
+    pthread_t storer;
 };
 
 /* job_store.c: ids, the finished-job list, idempotency keys, states. */
@@ -184,7 +195,25 @@ void nq__queue_remove(nq_jobs *j, nq__job *job);
 /* Set a final state, deliver the final events, wake waiters, retire. The
  * job may be freed on return unless the caller holds a reference. */
 void nq__job_finished(nq_jobs *j, nq__job *job, nq_job_state st);
+/* job_persist.c: a job's record for the persist hooks, and the store
+ * stage. nq__job_record runs with the hub lock held (it copies the names
+ * the job reported into n, which rec then points to); nq__job_stored
+ * applies a hook's outcome prc/pe to the run's rc, text and e, and returns
+ * the job's code (a failed write fails a job that succeeded). */
+typedef struct nq__rec_names {
+    char solver[NQ__SOLVER_LABEL_MAX], found_by[NQ__SOLVER_LABEL_MAX];
+} nq__rec_names;
+void nq__job_record(const nq__job *job, int ok, const char *text, nq__rec_names *n,
+                    nq_job_record *rec);
+int nq__job_stored(nq__job *job, int rc, char **text, nq_err *e, int prc, const nq_err *pe);
+
+/* A job has run (and is stored, if the service stores): free its worker
+ * slot (-1: none), decide its final state, count it, wake its waiters.
+ * Takes *text over when the job succeeded. */
+void nq__job_complete(nq_jobs *j, nq__job *job, int slot, int rc, int has_result, char **text,
+                      const nq_err *e);
 void *nq__worker_main(void *arg);   /* arg: nq__worker; takes the lock itself */
+void *nq__storer_main(void *arg);   /* arg: nq_jobs; takes the lock itself */
 void *nq__watchdog_main(void *arg); /* arg: nq_jobs; takes the lock itself */
 
 /* job_events.c: subscriptions; every function with the hub lock held

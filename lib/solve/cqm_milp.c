@@ -360,7 +360,9 @@ static void run_mip(glp_prob *P, double limit, double t0, milp_run *r)
     glp_iocp o;
     glp_init_iocp(&o);
     o.msg_lev = GLP_MSG_OFF;
-    o.presolve = GLP_ON;
+    /* After an optimal relaxation the search starts from its basis; the
+     * presolver would build a copy of the problem and solve it again. */
+    o.presolve = r->lp > -INFINITY ? GLP_OFF : GLP_ON;
     o.mip_gap = 0.0;
     o.tm_lim = ms_left(limit, t0);
     o.cb_func = track_bound;

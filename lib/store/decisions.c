@@ -198,31 +198,13 @@ static int write_batch(nq_store *s, nq__pending *list, int one, nq_err *err)
  *
  * All or none: should the batch fail on one decision (an id already
  * stored), each decision of it is written again on its own, so that only
- * that one fails. Other failures (the database is down) are everyone's. */
-int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err)
+ * that one fails. Other failures (the database is down) are everyone's.
+ *
+ * A caller's entries are linked in one go under gc_mu, and a leader takes
+ * the whole list, so they always land in one batch: waiting for the last
+ * one is waiting for all. */
+static void lead(nq_store *s)
 {
-    int rc = check_rec(d, err);
-    if (rc)
-        return rc;
-    nq__pending me;
-    memset(&me, 0, sizeof me);
-    me.d = d;
-    pthread_cond_init(&me.wake, NULL);
-    pthread_mutex_lock(&s->gc_mu);
-    if (s->gc_tail)
-        s->gc_tail->next = &me;
-    else
-        s->gc_head = &me;
-    s->gc_tail = &me;
-    while (!me.done && s->gc_leading)
-        pthread_cond_wait(&me.wake, &s->gc_mu);
-    if (me.done) {
-        pthread_mutex_unlock(&s->gc_mu);
-        pthread_cond_destroy(&me.wake);
-        *err = me.err;
-        return me.rc;
-    }
-    s->gc_leading = 1;
     nq__pending *batch = s->gc_head;
     s->gc_head = s->gc_tail = NULL;
     pthread_mutex_unlock(&s->gc_mu);
@@ -240,21 +222,92 @@ int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err)
         }
     }
     pthread_mutex_lock(&s->gc_mu);
-    /* After done is set a waiter may return and its entry vanish: read
+    /* After done is set a waiter may return and its entries vanish: read
      * next before. */
     for (nq__pending *p = batch, *next; p; p = next) {
         next = p->next;
+        pthread_cond_t *wake = p->wake;
         p->done = 1;
-        if (p != &me)
-            pthread_cond_signal(&p->wake);
+        pthread_cond_signal(wake);
     }
     s->gc_leading = 0;
     if (s->gc_head) /* the next batch's leader */
-        pthread_cond_signal(&s->gc_head->wake);
+        pthread_cond_signal(s->gc_head->wake);
+}
+
+/* Queue the k entries, lead or wait until they are written. */
+static void put_pending(nq_store *s, nq__pending *mine, int k)
+{
+    pthread_cond_t wake;
+    pthread_cond_init(&wake, NULL);
+    pthread_mutex_lock(&s->gc_mu);
+    for (int i = 0; i < k; i++) {
+        mine[i].wake = &wake;
+        if (s->gc_tail)
+            s->gc_tail->next = &mine[i];
+        else
+            s->gc_head = &mine[i];
+        s->gc_tail = &mine[i];
+    }
+    nq__pending *last = &mine[k - 1];
+    while (!last->done) {
+        if (!s->gc_leading) {
+            s->gc_leading = 1;
+            lead(s); /* the list holds ours (none done yet), perhaps others' */
+            continue;
+        }
+        pthread_cond_wait(&wake, &s->gc_mu);
+    }
     pthread_mutex_unlock(&s->gc_mu);
-    pthread_cond_destroy(&me.wake);
-    *err = me.err;
-    return me.rc;
+    pthread_cond_destroy(&wake);
+}
+
+int nq_store_put_decision(nq_store *s, const nq_decision_rec *d, nq_err *err)
+{
+    int rc;
+    if (!d)
+        return check_rec(d, err);
+    nq_store_put_decisions(s, d, 1, &rc, err);
+    return rc;
+}
+
+int nq_store_put_decisions(nq_store *s, const nq_decision_rec *d, int n, int *rc, nq_err *err)
+{
+    if (!d || n < 1 || n > NQ_STORE_PUT_MAX) {
+        for (int i = 0; i < n && i < NQ_STORE_PUT_MAX; i++)
+            rc[i] = nq_err_set(&err[i], NQ_EINVAL, NULL, "1..%d decisions per call",
+                               NQ_STORE_PUT_MAX);
+        return NQ_EINVAL;
+    }
+    nq__pending one, *mine = n == 1 ? &one : calloc((size_t)n, sizeof *mine);
+    if (!mine) {
+        for (int i = 0; i < n; i++)
+            rc[i] = nq_err_set(&err[i], NQ_ENOMEM, NULL, "out of memory");
+        return NQ_ENOMEM;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        nq_err_clear(&err[i]);
+        rc[i] = check_rec(&d[i], &err[i]);
+        if (!rc[i]) {
+            memset(&mine[k], 0, sizeof mine[k]);
+            mine[k++].d = &d[i];
+        }
+    }
+    if (k)
+        put_pending(s, mine, k);
+    int first = NQ_OK;
+    for (int i = 0, at = 0; i < n; i++) {
+        if (!rc[i]) {
+            rc[i] = mine[at].rc;
+            err[i] = mine[at++].err;
+        }
+        if (rc[i] && !first)
+            first = rc[i];
+    }
+    if (mine != &one)
+        free(mine);
+    return first;
 }
 
 /* ---- reading --------------------------------------------------------------- */

@@ -102,7 +102,9 @@ typedef struct nq__pending {
     int rc;
     nq_err err;
     int done;
-    pthread_cond_t wake; /* its own: a batch wakes its writers and one successor, not all */
+    /* Its caller's: a batch wakes its writers and one successor, not all
+     * (the entries of one nq_store_put_decisions call share one). */
+    pthread_cond_t *wake;
     struct nq__pending *next;
 } nq__pending;
 

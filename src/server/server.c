@@ -121,6 +121,10 @@ static int make_jobs(srv_app *a, nq_err *err)
     if (a->store) {
         jc.persist = a->cfg.role == SRV_ROLE_WORKER ? srv_worker_persist : srv_store_persist;
         jc.persist_user = a;
+        /* A worker stores each claimed job on its own (it must decide per
+         * job whether the lease still stands); a server batches. */
+        if (a->cfg.role != SRV_ROLE_WORKER)
+            jc.persist_batch = srv_store_persist_batch;
     }
     int rc = a->validate_only ? NQ_OK : srv_shared_cache_open(a, &jc, err);
     if (a->cfg.role == SRV_ROLE_WORKER) {

@@ -338,6 +338,8 @@ int srv_sigma_store_scores(srv_app *a, const nq_job_record *rec, const char *act
 int srv_store_open(srv_app *a, nq_err *err);
 /* The job service's persist hook (user = the app). */
 int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err);
+/* The same for n jobs in one store write (nq_jobs_config.persist_batch). */
+void srv_store_persist_batch(void *user, const nq_job_record *recs, int n, int *rc, nq_err *err);
 
 /* ---- the dashboard (static_routes.c; the files: generated from web/) ---- */
 

@@ -142,45 +142,56 @@ static void energy_row(const nq_job_record *rec, nq_unit_row *row, unit_bufs *b)
     json_decref(res);
 }
 
-int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
-{
-    unit_bufs ub;
-    srv_app *a = user;
+/* One job's decision row, ready for the store; the unit tables' figures
+ * and a redacted request live in the slot. The unit-specific writes (a
+ * lead model, lead scores) happen here, before the decision's. */
+typedef struct put_slot {
     nq_decision_rec d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.id, sizeof d.id, "%s", rec->id);
-    d.unit = unit_of(rec->kind);
-    d.kind = rec->kind;
-    d.request = rec->request;
-    d.result = rec->result;
-    d.solver = rec->solver;
-    d.status = rec->status;
-    d.latency_s = rec->latency_s;
-    d.user = NULL; /* no principals until authentication exists */
-    d.quantum_enhanced = rec->result && annealing(rec->found_by);
-    d.created_at = rec->created_at;
-    char *redacted = NULL; /* lead scoring: the request without personal values */
+    unit_bufs ub;
+    char *redacted; /* lead scoring: the request without personal values */
+} put_slot;
+
+static int prepare(srv_app *a, const nq_job_record *rec, put_slot *p, nq_err *err)
+{
+    nq_decision_rec *d = &p->d;
+    memset(p, 0, sizeof *p);
+    snprintf(d->id, sizeof d->id, "%s", rec->id);
+    d->unit = unit_of(rec->kind);
+    d->kind = rec->kind;
+    d->request = rec->request;
+    d->result = rec->result;
+    d->solver = rec->solver;
+    d->status = rec->status;
+    d->latency_s = rec->latency_s;
+    d->user = NULL; /* no principals until authentication exists */
+    d->quantum_enhanced = rec->result && annealing(rec->found_by);
+    d->created_at = rec->created_at;
     int rc = NQ_OK;
     if (rec->result && !strcmp(rec->kind, "lead-model"))
-        rc = srv_sigma_store_model(a, rec, d.user, err);
+        rc = srv_sigma_store_model(a, rec, d->user, err);
     else if (rec->result && !strcmp(rec->kind, "lead-scoring"))
-        rc = srv_sigma_store_scores(a, rec, d.user, &redacted, err);
-    if (redacted)
-        d.request = redacted;
+        rc = srv_sigma_store_scores(a, rec, d->user, &p->redacted, err);
+    if (p->redacted)
+        d->request = p->redacted;
     if (rec->result && !strcmp(rec->kind, "portfolio-optimization"))
-        portfolio_row(rec, &d.unit_row, &ub);
+        portfolio_row(rec, &d->unit_row, &p->ub);
     else if (rec->result && (!strcmp(rec->kind, "energy-optimization") ||
                              !strcmp(rec->kind, "unit-commitment")))
-        energy_row(rec, &d.unit_row, &ub);
-    if (!rc)
-        rc = nq_store_put_decision(a->store, &d, err);
+        energy_row(rec, &d->unit_row, &p->ub);
+    return rc;
+}
+
+/* The outcome of one write, as the job service is told it. */
+static int settle(srv_app *a, const nq_job_record *rec, put_slot *p, int rc, nq_err *err)
+{
     if (rc == NQ_EINVAL && a->cfg.role == SRV_ROLE_WORKER && !strcmp(err->where, "id")) {
         /* Claimed again after a lease expired: the decision is on record
          * from the earlier attempt, and that one stands. */
         srv_log_event(&a->log, "info", "decision already stored", "id", rec->id);
         rc = NQ_OK;
     }
-    free(redacted);
+    free(p->redacted);
+    p->redacted = NULL;
     nq_metrics_inc(a->metrics, "nqba_store_writes_total", rc ? "outcome=error" : "outcome=ok", 1);
     if (rc) {
         srv_log_event(&a->log, "error", "store write failed", "detail", err->msg);
@@ -189,6 +200,62 @@ int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
         return NQ_EUNAVAIL;
     }
     return NQ_OK;
+}
+
+int srv_store_persist(void *user, const nq_job_record *rec, nq_err *err)
+{
+    srv_app *a = user;
+    put_slot p;
+    int rc = prepare(a, rec, &p, err);
+    if (!rc)
+        rc = nq_store_put_decision(a->store, &p.d, err);
+    return settle(a, rec, &p, rc, err);
+}
+
+void srv_store_persist_batch(void *user, const nq_job_record *recs, int n, int *rc, nq_err *err)
+{
+    srv_app *a = user;
+    put_slot *p = malloc((size_t)n * sizeof *p);
+    nq_decision_rec *d = malloc((size_t)n * sizeof *d);
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (!p || !d || !idx) {
+        free(p);
+        free(d);
+        free(idx);
+        for (int i = 0; i < n; i++) /* one at a time, then */
+            rc[i] = srv_store_persist(a, &recs[i], &err[i]);
+        return;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        nq_err_clear(&err[i]);
+        rc[i] = prepare(a, &recs[i], &p[i], &err[i]);
+        if (!rc[i]) {
+            d[k] = p[i].d;
+            idx[k++] = i;
+        }
+    }
+    if (k) {
+        int *krc = malloc((size_t)k * sizeof *krc);
+        nq_err *kerr = malloc((size_t)k * sizeof *kerr);
+        if (krc && kerr) {
+            nq_store_put_decisions(a->store, d, k, krc, kerr);
+            for (int i = 0; i < k; i++) {
+                rc[idx[i]] = krc[i];
+                err[idx[i]] = kerr[i];
+            }
+        } else {
+            for (int i = 0; i < k; i++)
+                rc[idx[i]] = nq_err_set(&err[idx[i]], NQ_ENOMEM, NULL, "out of memory");
+        }
+        free(krc);
+        free(kerr);
+    }
+    for (int i = 0; i < n; i++)
+        rc[i] = settle(a, &recs[i], &p[i], rc[i], &err[i]);
+    free(p);
+    free(d);
+    free(idx);
 }
 
 /* ---- routes ---- */

@@ -1,0 +1,120 @@
+/* job_persist.c - a job's durable write: the record the persist hooks get,
+ * and the store stage.
+ *
+ * With persist_batch, a worker that has run a job hands it to the store
+ * queue and takes its next job; one store thread writes whatever is
+ * queued in one call (one transaction, one commit) and only then finishes
+ * those jobs. A durable commit costs about the same for one decision as
+ * for a hundred, so under load the commits grow instead of the queue, and
+ * no worker sits idle waiting for the disk. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nqba/clock.h"
+#include "service_internal.h"
+
+/* Jobs per persist_batch call: a bound on the memory of one call. */
+#define STORE_BATCH 256
+
+void nq__job_record(const nq__job *job, int ok, const char *text, nq__rec_names *n,
+                    nq_job_record *rec)
+{
+    memcpy(n->solver, job->solver, sizeof n->solver);
+    memcpy(n->found_by, job->found_by, sizeof n->found_by);
+    nq_job_record r = {job->id,
+                       job->kind,
+                       job->request_text ? job->request_text : "null",
+                       ok ? text : NULL,
+                       n->solver,
+                       n->found_by,
+                       ok ? "succeeded" : atomic_load(&job->cancel) ? "cancelled" : "failed",
+                       nq_clock_s() - job->started_mono,
+                       job->created_wall};
+    *rec = r;
+}
+
+int nq__job_stored(nq__job *job, int rc, char **text, nq_err *e, int prc, const nq_err *pe)
+{
+    int ok = rc == NQ_OK && *text;
+    free(job->request_text);
+    job->request_text = NULL;
+    if (prc == NQ_OK || !ok)
+        return rc;
+    free(*text);
+    *text = NULL;
+    *e = *pe;
+    return prc ? prc : NQ_EINTERNAL;
+}
+
+/* The batch's records (their strings point into the jobs and names),
+ * written without the lock; then each job gets its outcome. */
+static void write_jobs(nq_jobs *j, nq__job **jobs, int n, const nq_job_record *recs, int *rc,
+                       nq_err *errs)
+{
+    j->cfg.persist_batch(j->cfg.persist_user, recs, n, rc, errs);
+    for (int i = 0; i < n; i++) {
+        nq__job *job = jobs[i];
+        int jrc = nq__job_stored(job, job->s_rc, &job->s_text, &job->err, rc[i], &errs[i]);
+        job->s_rc = jrc;
+        if (jrc == NQ_OK && job->s_text && j->cfg.shared_put)
+            j->cfg.shared_put(j->cfg.shared_user, job->hash, job->s_text, strlen(job->s_text));
+    }
+}
+
+void *nq__storer_main(void *arg)
+{
+    nq_jobs *j = arg;
+    nq__job *jobs[STORE_BATCH];
+    nq_job_record recs[STORE_BATCH];
+    int rc[STORE_BATCH];
+    /* Large: on the heap rather than the thread's stack. */
+    nq__rec_names *names = malloc(STORE_BATCH * sizeof *names);
+    nq_err *errs = malloc(STORE_BATCH * sizeof *errs);
+    pthread_mutex_lock(&j->hub->mu);
+    for (;;) {
+        while (!j->shead && !j->store_stopping)
+            pthread_cond_wait(&j->store_work, &j->hub->mu);
+        if (!j->shead)
+            break;
+        int n = 0;
+        while (j->shead && n < STORE_BATCH && names && errs) {
+            nq__job *job = j->shead;
+            j->shead = job->snext;
+            if (!j->shead)
+                j->stail = NULL;
+            job->snext = NULL;
+            int ok = job->s_rc == NQ_OK && job->s_text;
+            nq__job_record(job, ok, job->s_text, &names[n], &recs[n]);
+            jobs[n++] = job;
+        }
+        if (n == 0) {
+            /* No memory for a batch: each job fails rather than waits. */
+            nq__job *job = j->shead;
+            j->shead = job->snext;
+            if (!j->shead)
+                j->stail = NULL;
+            nq_err_set(&job->err, NQ_ENOMEM, NULL, "out of memory storing the job");
+            free(job->s_text);
+            job->s_text = NULL;
+            free(job->request_text);
+            job->request_text = NULL;
+            nq__job_complete(j, job, -1, NQ_ENOMEM, 0, &job->s_text, &job->err);
+            continue;
+        }
+        pthread_mutex_unlock(&j->hub->mu);
+        write_jobs(j, jobs, n, recs, rc, errs);
+        pthread_mutex_lock(&j->hub->mu);
+        for (int i = 0; i < n; i++) {
+            nq__job *job = jobs[i];
+            char *text = job->s_text;
+            job->s_text = NULL;
+            nq_err e = job->err;
+            nq__job_complete(j, job, -1, job->s_rc, job->s_has_result, &text, &e);
+            free(text); /* kept by the job when it succeeded (then NULL here) */
+        }
+    }
+    pthread_mutex_unlock(&j->hub->mu);
+    free(names);
+    free(errs);
+    return NULL;
+}
