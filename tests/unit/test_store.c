@@ -6,6 +6,7 @@
  * Tamper tests change rows directly in SQL, as someone with database
  * access would (dropping the append-only triggers first), and expect
  * verification to name the first broken entry. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,6 +187,114 @@ static void suite_decisions(const char *kind)
     cleanup(&b);
 }
 
+/* A decision of a batch: i picks the id, the request and the result. */
+static void batch_rec(nq_decision_rec *d, int i, char req[64], char res[64])
+{
+    memset(d, 0, sizeof *d);
+    make_id(i, d->id);
+    d->unit = "nqba";
+    d->kind = "decision-engine";
+    snprintf(req, 64, "{\"n\": %d}", i);
+    snprintf(res, 64, "{\"value\": %d}", 2 * i);
+    d->request = req;
+    d->result = res;
+    d->solver = "milp";
+    d->status = "succeeded";
+}
+
+/* Several writers, each a batch of BATCH_N, at once: the group commit
+ * mixes them, and every one must come back with its own outcome. */
+#define BATCH_THREADS 4
+#define BATCH_N 25
+typedef struct batch_arg {
+    nq_store *s;
+    int base, rc[BATCH_N], first;
+} batch_arg;
+
+static void *batch_writer(void *p)
+{
+    batch_arg *a = p;
+    nq_decision_rec d[BATCH_N];
+    char req[BATCH_N][64], res[BATCH_N][64];
+    nq_err err[BATCH_N];
+    for (int i = 0; i < BATCH_N; i++)
+        batch_rec(&d[i], a->base + i, req[i], res[i]);
+    a->first = nq_store_put_decisions(a->s, d, BATCH_N, a->rc, err);
+    return NULL;
+}
+
+static void suite_batch(const char *kind)
+{
+    backend b;
+    int f = fresh(kind, &b);
+    if (f == 1)
+        skip();
+    assert_int_equal(f, 0);
+    nq_store *s = open_migrated(&b);
+    put(s, 1, "nqba", 0);
+
+    /* One call, five decisions: a new one, a bad one, one already
+     * stored, two new ones. Each gets its own outcome; the good ones are
+     * stored, with their audit entries, and nothing else is. */
+    nq_decision_rec d[5];
+    char req[5][64], res[5][64];
+    int ids[5] = {10, 11, 1, 12, 13}, rc[5];
+    nq_err err[5];
+    for (int i = 0; i < 5; i++)
+        batch_rec(&d[i], ids[i], req[i], res[i]);
+    d[1].unit = "";
+    assert_int_equal(nq_store_put_decisions(s, d, 5, rc, err), NQ_EINVAL);
+    assert_int_equal(rc[0], NQ_OK);
+    assert_int_equal(rc[1], NQ_EINVAL);
+    assert_string_equal(err[1].where, "unit");
+    assert_int_equal(rc[2], NQ_EINVAL);
+    assert_string_equal(err[2].where, "id");
+    assert_int_equal(rc[3], NQ_OK);
+    assert_int_equal(rc[4], NQ_OK);
+    for (int i = 0; i < 5; i++) {
+        json_t *got = NULL;
+        nq_err e;
+        char id[33];
+        make_id(ids[i], id);
+        int want = i == 1 ? NQ_ENOTFOUND : NQ_OK;
+        assert_int_equal(nq_store_get_decision(s, id, &got, &e), want);
+        if (got && i != 2) /* the stored one is the first put's */
+            assert_int_equal(json_integer_value(json_object_get(
+                                 json_object_get(got, "result"), "value")),
+                             2 * ids[i]);
+        json_decref(got);
+    }
+    nq_audit_report r;
+    nq_err e;
+    assert_int_equal(nq_store_audit_verify(s, &r, &e), NQ_OK);
+    assert_true(r.ok);
+    assert_int_equal(r.entries, 4);
+
+    /* No decisions, or too many: refused. */
+    assert_int_equal(nq_store_put_decisions(s, d, 0, rc, err), NQ_EINVAL);
+    assert_int_equal(nq_store_put_decisions(s, NULL, 1, rc, err), NQ_EINVAL);
+
+    /* Concurrent batches. */
+    pthread_t t[BATCH_THREADS];
+    batch_arg a[BATCH_THREADS];
+    for (int i = 0; i < BATCH_THREADS; i++) {
+        a[i].s = s;
+        a[i].base = 100 + i * BATCH_N;
+        assert_int_equal(pthread_create(&t[i], NULL, batch_writer, &a[i]), 0);
+    }
+    for (int i = 0; i < BATCH_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].first, NQ_OK);
+        for (int k = 0; k < BATCH_N; k++)
+            assert_int_equal(a[i].rc[k], NQ_OK);
+    }
+    assert_int_equal(nq_store_audit_verify(s, &r, &e), NQ_OK);
+    assert_true(r.ok);
+    assert_int_equal(r.entries, 4 + BATCH_THREADS * BATCH_N);
+    nq_store_close(s);
+    cleanup(&b);
+}
+
 /* Tampering, one kind per fresh store of 6 entries. */
 typedef struct tamper {
     const char *what;
@@ -255,6 +364,8 @@ static void test_sqlite_decisions(void **state) { (void)state; suite_decisions("
 static void test_sqlite_tamper(void **state) { (void)state; suite_tamper("sqlite"); }
 static void test_sqlite_append_only(void **state) { (void)state; suite_append_only("sqlite"); }
 static void test_pg_decisions(void **state) { (void)state; suite_decisions("postgresql"); }
+static void test_sqlite_batch(void **state) { (void)state; suite_batch("sqlite"); }
+static void test_pg_batch(void **state) { (void)state; suite_batch("postgresql"); }
 static void test_pg_tamper(void **state) { (void)state; suite_tamper("postgresql"); }
 static void test_pg_append_only(void **state) { (void)state; suite_append_only("postgresql"); }
 
@@ -280,6 +391,8 @@ int main(void)
         cmocka_unit_test(test_sqlite_tamper),
         cmocka_unit_test(test_sqlite_append_only),
         cmocka_unit_test(test_pg_decisions),
+        cmocka_unit_test(test_sqlite_batch),
+        cmocka_unit_test(test_pg_batch),
         cmocka_unit_test(test_pg_tamper),
         cmocka_unit_test(test_pg_append_only),
     };
