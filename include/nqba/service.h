@@ -117,6 +117,12 @@ typedef struct nq_jobs_config {
     int (*shared_get)(void *user, const char *hash, char **text, size_t *len);
     void (*shared_put)(void *user, const char *hash, const char *text, size_t len);
     void *shared_user;
+    /* Jobs have just ended (called once per store batch, job run, cancel
+     * of a queued job or mirrored end, on the thread that ended them,
+     * without the lock): waiters that poll can look now. Must be quick and
+     * must not call back into the service. NULL = none. */
+    void (*on_finished)(void *user);
+    void *finished_user;
 } nq_jobs_config;
 
 

@@ -110,7 +110,7 @@ int nq_jobs_mirror_update(nq_jobs *j, const char *id, const nq_job_mirror *m)
     char *result = m->state == NQ_JOB_SUCCEEDED && m->result ? strdup(m->result) : NULL;
     if (m->state == NQ_JOB_SUCCEEDED && !result)
         return m->result ? NQ_ENOMEM : NQ_EINVAL;
-    int rc = NQ_OK;
+    int rc = NQ_OK, ended = 0;
     pthread_mutex_lock(&j->hub->mu);
     nq__job *job = nq__store_find(j, id);
     if (!job || !job->mirror) {
@@ -126,11 +126,15 @@ int nq_jobs_mirror_update(nq_jobs *j, const char *id, const nq_job_mirror *m)
             nq__set_state(j, job, NQ_JOB_RUNNING);
         if (m->progress && m->state <= NQ_JOB_RUNNING)
             take_progress(job, m->progress);
-        if (m->state >= NQ_JOB_SUCCEEDED)
+        if (m->state >= NQ_JOB_SUCCEEDED) {
             rc = finish_mirror(j, job, m, &result);
+            ended = rc == NQ_OK;
+        }
     }
     pthread_mutex_unlock(&j->hub->mu);
     free(result);
+    if (ended && j->cfg.on_finished)
+        j->cfg.on_finished(j->cfg.finished_user);
     return rc;
 }
 

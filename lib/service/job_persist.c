@@ -112,6 +112,11 @@ void *nq__storer_main(void *arg)
             nq__job_complete(j, job, -1, job->s_rc, job->s_has_result, &text, &e);
             free(text); /* kept by the job when it succeeded (then NULL here) */
         }
+        if (j->cfg.on_finished) {
+            pthread_mutex_unlock(&j->hub->mu);
+            j->cfg.on_finished(j->cfg.finished_user);
+            pthread_mutex_lock(&j->hub->mu);
+        }
     }
     pthread_mutex_unlock(&j->hub->mu);
     free(names);

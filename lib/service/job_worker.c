@@ -201,6 +201,8 @@ static void run(nq_jobs *j, nq__job *job, int slot)
     pthread_mutex_lock(&j->hub->mu);
     nq__job_complete(j, job, slot, rc, result != NULL, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);
+    if (j->cfg.on_finished)
+        j->cfg.on_finished(j->cfg.finished_user);
     json_decref(result); /* the job keeps its text: the document never leaves this thread */
     free(text);
 }

@@ -28,6 +28,8 @@ void nq_jobs_config_default(nq_jobs_config *c)
     c->shared_get = NULL;
     c->shared_put = NULL;
     c->shared_user = NULL;
+    c->on_finished = NULL;
+    c->finished_user = NULL;
 }
 
 static int check_config(const nq_jobs_config *c, nq_err *err)
@@ -384,7 +386,7 @@ nq_job_state nq_jobs_wait(nq_jobs *j, const char *job_id, double timeout)
 
 int nq_jobs_cancel(nq_jobs *j, const char *job_id)
 {
-    int rc = NQ_OK;
+    int rc = NQ_OK, ended = 0;
     pthread_mutex_lock(&j->hub->mu);
     nq__job *job = nq__store_find(j, job_id);
     if (!job) {
@@ -395,6 +397,7 @@ int nq_jobs_cancel(nq_jobs *j, const char *job_id)
         nq__queue_remove(j, job);
         job->why = NQ__WHY_USER;
         nq__job_finished(j, job, NQ_JOB_CANCELLED);
+        ended = 1;
     } else if (job->state == NQ_JOB_RUNNING) {
         if (job->why == NQ__WHY_NONE || job->why == NQ__WHY_SOFT)
             job->why = NQ__WHY_USER;
@@ -403,6 +406,8 @@ int nq_jobs_cancel(nq_jobs *j, const char *job_id)
         rc = NQ_EINVAL;
     }
     pthread_mutex_unlock(&j->hub->mu);
+    if (ended && j->cfg.on_finished)
+        j->cfg.on_finished(j->cfg.finished_user);
     return rc;
 }
 

@@ -309,6 +309,7 @@ static enum MHD_Result respond(http_conn *c)
     c->park.poll = defer_poll;
     c->park.cls = c;
     c->park.interval = c->defer.poll_interval;
+    c->park.due = c->defer.due;
     if (http_parker_add(&c->d->parker, &c->park) == 0)
         return MHD_YES;
     return finish_deferred(c); /* stopping: answer with what there is */
@@ -449,6 +450,12 @@ void http_daemon_quiesce(http_daemon *d)
         d->quiesced = 1;
         (void)shutdown(d->listen_fd, SHUT_RDWR);
     }
+}
+
+void http_daemon_kick(http_daemon *d)
+{
+    if (d)
+        http_parker_kick(&d->parker);
 }
 
 void http_daemon_stop(http_daemon *d)

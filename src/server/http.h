@@ -75,6 +75,7 @@ typedef struct http_defer {
     void (*finish)(void *cls, http_req *req, http_res *res);
     void *cls;
     double poll_interval;
+    double due; /* > 0: poll at this nq_clock_s() time at the latest (a deadline) */
 } http_defer;
 
 struct http_res {
@@ -141,6 +142,10 @@ int http_daemon_start(const http_daemon_opts *o, http_daemon **out, nq_err *err)
 int http_daemon_port(const http_daemon *d);
 /* Stop accepting connections; open ones are still served. */
 void http_daemon_quiesce(http_daemon *d);
+/* Something parked connections wait for may have happened (a job ended):
+ * poll every parked connection now instead of at its next interval. Safe
+ * from any thread while the daemon runs. */
+void http_daemon_kick(http_daemon *d);
 /* Wake every parked connection (deferred answers finish, streams end),
  * close all connections, join the threads, free. NULL is allowed. */
 void http_daemon_stop(http_daemon *d);

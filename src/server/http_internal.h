@@ -22,6 +22,7 @@ struct http_parked {
     int (*poll)(void *cls, double now); /* 1 = resume now */
     void *cls;
     double interval; /* seconds between polls */
+    double due;      /* > 0: poll at this time at the latest */
     double next_at;  /* private */
 };
 
@@ -31,6 +32,7 @@ typedef struct http_parker {
     http_parked list; /* sentinel of a circular list */
     atomic_int closing;
     int stop;
+    int kicked; /* poll everything on the next sweep */
     int started;
     pthread_t thread;
 } http_parker;
@@ -41,6 +43,8 @@ int http_parker_start(http_parker *p);
  * Returns -1 without suspending when the parker is closing. */
 int http_parker_add(http_parker *p, http_parked *item);
 int http_parker_closing(http_parker *p);
+/* Poll every parked item now (http_daemon_kick). */
+void http_parker_kick(http_parker *p);
 /* Resume every parked connection; later adds fail. */
 void http_parker_close(http_parker *p);
 /* Join the thread and release (after close and after the daemon stopped). */

@@ -32,21 +32,31 @@ static void unlink_item(http_parked *it)
     it->prev = it->next = NULL;
 }
 
-/* Poll the due items, resume the ready ones; returns when to look next. */
+/* When to poll an item next: after its interval, or at its due time. */
+static double next_poll(const http_parked *it, double now)
+{
+    double at = now + it->interval;
+    return it->due > 0 && it->due < at ? it->due : at;
+}
+
+/* Poll the due items (every item after a kick), resume the ready ones;
+ * returns when to look next. */
 static double sweep(http_parker *p, double now)
 {
     double next = now + 3600.0;
+    int all = p->kicked;
+    p->kicked = 0;
     http_parked *it = p->list.next;
     while (it != &p->list) {
         http_parked *nx = it->next;
-        if (it->next_at <= now) {
+        if (all || it->next_at <= now) {
             if (it->poll(it->cls, now)) {
                 unlink_item(it);
                 MHD_resume_connection(it->mhd);
                 it = nx;
                 continue;
             }
-            it->next_at = now + it->interval;
+            it->next_at = next_poll(it, now);
         }
         if (it->next_at < next)
             next = it->next_at;
@@ -72,7 +82,7 @@ static void *parker_main(void *arg)
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
         double next = sweep(p, mono_now());
-        if (!p->stop)
+        if (!p->stop && !p->kicked)
             wait_until(p, next);
     }
     pthread_mutex_unlock(&p->lock);
@@ -85,6 +95,7 @@ int http_parker_start(http_parker *p)
     p->list.next = p->list.prev = &p->list;
     atomic_init(&p->closing, 0);
     p->stop = 0;
+    p->kicked = 0;
     p->started = 0;
     if (pthread_mutex_init(&p->lock, NULL))
         return -1;
@@ -112,7 +123,7 @@ int http_parker_add(http_parker *p, http_parked *item)
         return -1;
     }
     MHD_suspend_connection(item->mhd);
-    item->next_at = mono_now() + item->interval;
+    item->next_at = next_poll(item, mono_now());
     item->prev = p->list.prev;
     item->next = &p->list;
     p->list.prev->next = item;
@@ -121,6 +132,16 @@ int http_parker_add(http_parker *p, http_parked *item)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return 0;
+}
+
+void http_parker_kick(http_parker *p)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->list.next != &p->list && !p->kicked) {
+        p->kicked = 1;
+        pthread_cond_signal(&p->wake);
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 int http_parker_closing(http_parker *p)

@@ -110,6 +110,16 @@ static void describe_metrics(nq_metrics *m)
                     "time from request headers to the last byte of the answer");
 }
 
+/* Jobs ended: connections parked on a sync answer look now, not at
+ * their next poll. */
+static void jobs_finished(void *user)
+{
+    srv_app *a = user;
+    pthread_mutex_lock(&a->kick_mu);
+    http_daemon_kick(a->kick);
+    pthread_mutex_unlock(&a->kick_mu);
+}
+
 static int make_jobs(srv_app *a, nq_err *err)
 {
     nq_jobs_config jc;
@@ -118,6 +128,8 @@ static int make_jobs(srv_app *a, nq_err *err)
     jc.max_queued = a->cfg.max_queue;
     jc.cache_entries = a->cfg.cache_entries;
     jc.job_timeout = a->cfg.job_timeout;
+    jc.on_finished = jobs_finished;
+    jc.finished_user = a;
     if (a->store) {
         jc.persist = a->cfg.role == SRV_ROLE_WORKER ? srv_worker_persist : srv_store_persist;
         jc.persist_user = a;
@@ -149,6 +161,7 @@ int srv_app_new(const srv_config *c, int validate_only, srv_app **out, nq_err *e
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     a->cfg = *c;
     a->validate_only = validate_only;
+    pthread_mutex_init(&a->kick_mu, NULL); /* holds nothing until used: no destroy on errors */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     a->workers = c->workers > 0 ? c->workers : cores > 0 ? (int)cores : 1;
     a->json.max_bytes = (size_t)c->max_body;
@@ -209,6 +222,11 @@ int srv_app_listen(srv_app *a, nq_err *err)
         .cls = a,
     };
     int rc = http_daemon_start(&o, &a->http, err);
+    if (!rc) {
+        pthread_mutex_lock(&a->kick_mu);
+        a->kick = a->http;
+        pthread_mutex_unlock(&a->kick_mu);
+    }
     if (!rc && a->cfg.role == SRV_ROLE_WORKER)
         rc = srv_worker_start(a, err);
     return rc;
@@ -240,6 +258,9 @@ void srv_app_free(srv_app *a)
         return;
     /* Connections first: their streams hold job subscriptions. Then the
      * threads that call into the job service, then the service. */
+    pthread_mutex_lock(&a->kick_mu);
+    a->kick = NULL;
+    pthread_mutex_unlock(&a->kick_mu);
     http_daemon_stop(a->http);
     srv_worker_join(a);
     srv_ops_stop(a);
@@ -249,18 +270,21 @@ void srv_app_free(srv_app *a)
     srv_auth_free(a);
     nq_metrics_free(a->metrics);
     srv_access_log_close(&a->log);
+    pthread_mutex_destroy(&a->kick_mu);
     free(a);
 }
 
 /* ---- one request without sockets ---- */
 
-/* Poll a deferred answer the way the parker would, then finish it. */
+/* Poll a deferred answer until it is ready, then finish it. Nothing
+ * kicks this loop, so it polls every millisecond at most. */
 static void run_deferred(http_req *req, http_res *res)
 {
     http_defer d = res->defer;
     memset(&res->defer, 0, sizeof res->defer);
+    double step = d.poll_interval < 0.001 ? d.poll_interval : 0.001;
     while (!d.poll(d.cls, nq_clock_s()))
-        usleep((useconds_t)(d.poll_interval * 1e6) + 1);
+        usleep((useconds_t)(step * 1e6) + 1);
     d.finish(d.cls, req, res);
 }
 

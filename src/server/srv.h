@@ -78,6 +78,11 @@ struct srv_app {
     int rcache_up; /* last state logged: 1 up, 0 down, -1 not yet */
     srv_access_log log;
     http_daemon *http;
+    /* The daemon job ends are announced to (srv_jobs_finished), while it
+     * runs: set after it starts, cleared before it stops, under kick_mu
+     * (the job threads outlive the daemon). */
+    pthread_mutex_t kick_mu;
+    http_daemon *kick;
     atomic_int draining; /* shutdown began: /readyz is 503 */
     int cluster;               /* jobs go to the shared queue (--queue shared, or a worker) */
     struct srv_ops *ops;       /* the background thread (cluster.c) */

@@ -3,8 +3,10 @@
  * job, and answer within the sync budget or with 202 and where to look.
  *
  * Waiting for the budget does not hold the HTTP thread: the answer is
- * deferred (http.h) and the parker polls the job every millisecond, so one
- * slow job never delays the other connections of its event loop. */
+ * deferred (http.h) and the parker looks at the job when the job service
+ * says jobs ended (on_finished), at the end of the budget, and every
+ * SYNC_POLL_S besides (a safety net), so one slow job never delays the
+ * other connections of its event loop. */
 #include <string.h>
 #include <strings.h>
 
@@ -12,7 +14,7 @@
 #include "srv.h"
 
 #define IDEMPOTENCY_KEY_MAX 256
-#define SYNC_POLL_S 0.001
+#define SYNC_POLL_S 0.01
 
 
 /* ---- request headers ---- */
@@ -247,6 +249,7 @@ static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int
     res->defer.finish = sync_finish;
     res->defer.cls = w;
     res->defer.poll_interval = SYNC_POLL_S;
+    res->defer.due = w->deadline;
 }
 
 /* ---- the routes ---- */
