@@ -114,46 +114,60 @@ static const char *got(const json_t *v) { return v ? type_phrase(json_typeof(v))
 
 /* ---- parsing ----------------------------------------------------------- */
 
-typedef struct depth_walk {
-    char path[NQ_JSON_PTR_MAX]; /* pointer of the value being visited */
-    int max;
-    nq_err *err;
-} depth_walk;
+/* The way down to the value being visited: one frame per level, on the
+ * stack. The pointer text is built only for an error, so a document that
+ * passes costs no string work. */
+typedef struct depth_frame {
+    const struct depth_frame *up; /* NULL at the root */
+    const char *key;              /* the member name, or NULL for an array element */
+    size_t index;
+} depth_frame;
 
-static int walk(depth_walk *w, json_t *v, int depth);
+/* The pointer of frame f, written root first. */
+static void frame_ptr(const depth_frame *f, char out[NQ_JSON_PTR_MAX])
+{
+    if (!f || !f->up) {
+        out[0] = '\0';
+        return;
+    }
+    frame_ptr(f->up, out);
+    if (f->key)
+        nq_json_ptr_key(out, out, f->key);
+    else
+        nq_json_ptr_index(out, out, f->index);
+}
 
-/* Visit child if it is a container; the path grows and shrinks in place so
- * deep documents need no per-level copy of it. */
-static int walk_child(depth_walk *w, json_t *child, const char *key, size_t index, int depth)
+static int walk(const depth_frame *at, json_t *v, int depth, int max, nq_err *err);
+
+/* Visit child if it is a container. */
+static int walk_child(const depth_frame *up, json_t *child, const char *key, size_t index,
+                      int depth, int max, nq_err *err)
 {
     if (!json_is_object(child) && !json_is_array(child))
         return NQ_OK;
-    size_t saved = strlen(w->path);
-    if (key)
-        nq_json_ptr_key(w->path, w->path, key);
-    else
-        nq_json_ptr_index(w->path, w->path, index);
-    int rc = walk(w, child, depth);
-    w->path[saved] = '\0';
-    return rc;
+    depth_frame f = {up, key, index};
+    return walk(&f, child, depth, max, err);
 }
 
 /* v is a container nested `depth` levels deep (the root container is 1).
  * Recursion stops at max + 1 levels, whatever the document holds. */
-static int walk(depth_walk *w, json_t *v, int depth)
+static int walk(const depth_frame *at, json_t *v, int depth, int max, nq_err *err)
 {
-    if (depth > w->max)
-        return nq_err_set(w->err, NQ_ELIMIT, w->path, "nesting is deeper than %d levels", w->max);
+    if (depth > max) {
+        char path[NQ_JSON_PTR_MAX];
+        frame_ptr(at, path);
+        return nq_err_set(err, NQ_ELIMIT, path, "nesting is deeper than %d levels", max);
+    }
     int rc = NQ_OK;
     if (json_is_array(v)) {
         for (size_t i = 0; rc == NQ_OK && i < json_array_size(v); i++)
-            rc = walk_child(w, json_array_get(v, i), NULL, i, depth + 1);
+            rc = walk_child(at, json_array_get(v, i), NULL, i, depth + 1, max, err);
         return rc;
     }
     const char *key;
     json_t *child;
     json_object_foreach(v, key, child) {
-        rc = walk_child(w, child, key, 0, depth + 1);
+        rc = walk_child(at, child, key, 0, depth + 1, max, err);
         if (rc)
             return rc;
     }
@@ -192,8 +206,8 @@ int nq_json_parse(const char *data, size_t len, const char *source,
     json_t *root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return parse_error(&je, source, err);
-    depth_walk w = {.path = "", .max = lim->max_depth, .err = err};
-    int rc = walk(&w, root, 1);
+    depth_frame top = {NULL, NULL, 0};
+    int rc = walk(&top, root, 1, lim->max_depth, err);
     if (rc) {
         json_decref(root);
         return rc;
