@@ -35,6 +35,7 @@ static const char *const TYPE_NAMES[] = {"untyped", "counter", "gauge", "histogr
 
 typedef struct series {
     char *labels; /* rendered: k="v",k2="v2" (or "") */
+    int type;     /* its family's */
     double value, sum;
     uint64_t count, buckets[N_BUCKETS]; /* histograms: per bucket, not cumulative */
     struct series *next;
@@ -51,6 +52,10 @@ struct nq_metrics {
     pthread_mutex_t mu;
     nq__map families; /* name -> family */
     nq__map series;   /* "name{labels}" -> series */
+    /* "name\x1flabels" as callers spell them -> series: an update looks
+     * its series up without rendering the labels (the hot path). */
+    nq__map by_call;
+    int n_by_call;
     family *head, *tail;
     int n_series;
 };
@@ -64,6 +69,7 @@ int nq_metrics_new(nq_metrics **out)
     }
     nq__map_init(&m->families);
     nq__map_init(&m->series);
+    nq__map_init(&m->by_call);
     *out = m;
     return NQ_OK;
 }
@@ -85,6 +91,7 @@ void nq_metrics_free(nq_metrics *m)
     }
     nq__map_free(&m->families);
     nq__map_free(&m->series);
+    nq__map_free(&m->by_call);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -182,6 +189,7 @@ static series *new_series(nq_metrics *m, family *f, const char *key, char *label
         return NULL;
     }
     s->labels = labels;
+    s->type = f->type;
     if (f->tail)
         f->tail->next = s;
     else
@@ -194,7 +202,7 @@ static series *new_series(nq_metrics *m, family *f, const char *key, char *label
 /* The series of name{labels} of the given type, created on first use;
  * NULL when malformed, of another type, over the cap, or out of memory.
  * Called with the lock held. */
-static series *get_series(nq_metrics *m, const char *name, const char *labels, int type)
+static series *find_series(nq_metrics *m, const char *name, const char *labels, int type)
 {
     if (!name || !name_ok(name, 1))
         return NULL;
@@ -215,6 +223,29 @@ static series *get_series(nq_metrics *m, const char *name, const char *labels, i
         return NULL;
     }
     return new_series(m, f, key, rendered);
+}
+
+/* The series as find_series gives it, remembered under the caller's own
+ * spelling of the labels (\x1f cannot occur in a valid name). Spellings
+ * are bounded like series, so odd callers cannot grow the map. */
+static series *get_series(nq_metrics *m, const char *name, const char *labels, int type)
+{
+    char call[MAX_NAME + MAX_LABELS_TEXT + 4];
+    size_t nl = name ? strlen(name) : 0, ll = labels ? strlen(labels) : 0;
+    int keyed = name && nl + ll + 2 <= sizeof call;
+    if (keyed) {
+        memcpy(call, name, nl);
+        call[nl] = '\x1f';
+        memcpy(call + nl + 1, labels ? labels : "", ll);
+        call[nl + 1 + ll] = '\0';
+        series *s = nq__map_get(&m->by_call, call);
+        if (s)
+            return s->type == type ? s : NULL;
+    }
+    series *s = find_series(m, name, labels, type);
+    if (s && keyed && m->n_by_call < 2 * MAX_SERIES && nq__map_put(&m->by_call, call, s) == 0)
+        m->n_by_call++;
+    return s;
 }
 
 /* ---- updates ------------------------------------------------------------------ */
