@@ -1,7 +1,17 @@
-/* sha256.c - SHA-256 as specified in FIPS 180-4. */
+/* sha256.c - SHA-256 as specified in FIPS 180-4.
+ *
+ * Whole blocks go through blocks(): on x86-64 CPUs with the SHA extensions
+ * it is the SHA-NI code below, elsewhere the portable compress(). */
 #include "nqba/sha256.h"
 
 #include <string.h>
+
+#include "sha256_internal.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* First 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4, 4.2.2). */
@@ -76,6 +86,126 @@ static void compress(uint32_t h[8], const uint8_t block[64])
     h[7] += k;
 }
 
+/* Hashes n consecutive 64-byte blocks into h. */
+typedef void blocks_fn(uint32_t h[8], const uint8_t *p, size_t n);
+
+static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    for (; n; n--, p += 64)
+        compress(h, p);
+}
+
+#if defined(__x86_64__)
+/* Only these functions may use the SHA extensions; the rest of the library
+ * must run on any x86-64, so no -m flags for the whole build. */
+#define NQ_SHANI __attribute__((target("sha,sse4.1,ssse3")))
+
+/* sha256rnds2 wants the state split as ABEF and CDGH (A and C in the top
+ * lane), not the A..H order of h[]. */
+NQ_SHANI static void shani_load_state(const uint32_t h[8], __m128i *abef, __m128i *cdgh)
+{
+    __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0x1b);
+    __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(h + 4)), 0x1b);
+    *abef = _mm_unpackhi_epi64(hgfe, dcba);
+    *cdgh = _mm_unpacklo_epi64(hgfe, dcba);
+}
+
+NQ_SHANI static void shani_store_state(uint32_t h[8], __m128i abef, __m128i cdgh)
+{
+    __m128i dcba = _mm_unpackhi_epi64(cdgh, abef);
+    __m128i hgfe = _mm_unpacklo_epi64(cdgh, abef);
+    _mm_storeu_si128((__m128i *)h, _mm_shuffle_epi32(dcba, 0x1b));
+    _mm_storeu_si128((__m128i *)(h + 4), _mm_shuffle_epi32(hgfe, 0x1b));
+}
+
+/* Four big-endian message words, W[t] in the low lane. */
+NQ_SHANI static __m128i shani_load_words(const uint8_t *p)
+{
+    const __m128i bswap32 = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+    return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), bswap32);
+}
+
+/* W[t..t+3] from the sixteen words before them, given as W[t-16..t-13],
+ * W[t-12..t-9], W[t-8..t-5], W[t-4..t-1]. msg1 adds sigma0, msg2 sigma1;
+ * the W[t-7] term between them is the only one neither instruction reads,
+ * so it is gathered from two vectors with alignr. */
+NQ_SHANI static __m128i shani_next_words(__m128i w16, __m128i w12, __m128i w8, __m128i w4)
+{
+    __m128i x = _mm_sha256msg1_epu32(w16, w12);
+    x = _mm_add_epi32(x, _mm_alignr_epi8(w4, w8, 4));
+    return _mm_sha256msg2_epu32(x, w4);
+}
+
+/* Rounds t..t+3 with wk = W[t..t+3] + K[t..t+3]. Each sha256rnds2 does two
+ * rounds from the low two lanes of wk and returns the new ABEF; two rounds
+ * on, the old ABEF has become CDGH, so the registers swap roles. */
+NQ_SHANI static void shani_four_rounds(__m128i *abef, __m128i *cdgh, __m128i wk)
+{
+    __m128i mid = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);
+    *abef = _mm_sha256rnds2_epu32(*abef, mid, _mm_shuffle_epi32(wk, 0x0e));
+    *cdgh = mid;
+}
+
+/* One block. The round loop is unrolled so that w[] lives in registers;
+ * gcc does that by itself, clang 14 only when asked. */
+NQ_SHANI static void shani_compress(__m128i *abef, __m128i *cdgh, const uint8_t *p)
+{
+    __m128i abef0 = *abef, cdgh0 = *cdgh;
+    __m128i w[4]; /* W[4g..4g+3] in w[g % 4]: the last sixteen words */
+    for (int g = 0; g < 4; g++)
+        w[g] = shani_load_words(p + 16 * g);
+#pragma GCC unroll 16
+    for (int g = 0; g < 16; g++) {
+        if (g >= 4)
+            w[g & 3] = shani_next_words(w[g & 3], w[(g + 1) & 3], w[(g + 2) & 3], w[(g + 3) & 3]);
+        __m128i k = _mm_loadu_si128((const __m128i *)(K + 4 * g));
+        shani_four_rounds(abef, cdgh, _mm_add_epi32(w[g & 3], k));
+    }
+    *abef = _mm_add_epi32(*abef, abef0);
+    *cdgh = _mm_add_epi32(*cdgh, cdgh0);
+}
+
+/* The state stays in ABEF/CDGH form across all n blocks and is converted
+ * back only once. */
+NQ_SHANI static void blocks_shani(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    __m128i abef, cdgh;
+    shani_load_state(h, &abef, &cdgh);
+    for (; n; n--, p += 64)
+        shani_compress(&abef, &cdgh, p);
+    shani_store_state(h, abef, cdgh);
+}
+
+/* Picks blocks() once, when the program is loaded: cpuid traps to the
+ * hypervisor in a VM, far too slow to ask per call, and the choice lives in
+ * the loader's relocation rather than in a variable of ours. (clang 14's
+ * __builtin_cpu_supports does not know "sha".) This runs before any
+ * constructor, the sanitizers' included, so it must not be instrumented,
+ * and it uses only the cpuid macros, never the helper functions of
+ * <cpuid.h>, which are real calls when not optimizing. "used" because
+ * clang 14 does not count the ifunc reference as a use. */
+__attribute__((used, no_sanitize("address", "undefined"))) static blocks_fn *resolve_blocks(void)
+{
+    unsigned int eax, ebx, ecx, edx;
+    __cpuid(0, eax, ebx, ecx, edx);
+    if (eax < 7)
+        return blocks_portable;
+    __cpuid(1, eax, ebx, ecx, edx);
+    if (!(ecx & bit_SSSE3) || !(ecx & bit_SSE4_1))
+        return blocks_portable;
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    return (ebx & bit_SHA) ? blocks_shani : blocks_portable;
+}
+
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+    __attribute__((ifunc("resolve_blocks")));
+#else
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    blocks_portable(h, p, n);
+}
+#endif
+
 void nq_sha256_init(nq_sha256_ctx *c)
 {
     /* First 32 bits of the fractional parts of the square roots of the
@@ -87,7 +217,9 @@ void nq_sha256_init(nq_sha256_ctx *c)
     c->fill = 0;
 }
 
-void nq_sha256_update(nq_sha256_ctx *c, const void *data, size_t len)
+/* update and final take the block function as a parameter so that the
+ * tests can run the portable one on a CPU that has the SHA extensions. */
+static void update_with(nq_sha256_ctx *c, const void *data, size_t len, blocks_fn *fn)
 {
     const uint8_t *p = data;
     c->len += len;
@@ -99,17 +231,21 @@ void nq_sha256_update(nq_sha256_ctx *c, const void *data, size_t len)
         len -= take;
         if (c->fill < 64)
             return;
-        compress(c->h, c->buf);
+        fn(c->h, c->buf, 1);
         c->fill = 0;
     }
-    /* Whole blocks straight from the input: no copy through buf. */
-    for (; len >= 64; p += 64, len -= 64)
-        compress(c->h, p);
+    /* Whole blocks straight from the input, all in one call: no copy
+     * through buf, and the SHA-NI state stays in registers between them. */
+    if (len >= 64) {
+        fn(c->h, p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
     memcpy(c->buf, p, len);
     c->fill = len;
 }
 
-void nq_sha256_final(nq_sha256_ctx *c, uint8_t out[NQ_SHA256_LEN])
+static void final_with(nq_sha256_ctx *c, uint8_t out[NQ_SHA256_LEN], blocks_fn *fn)
 {
     uint64_t bits = c->len * 8;
     c->buf[c->fill++] = 0x80;
@@ -117,16 +253,26 @@ void nq_sha256_final(nq_sha256_ctx *c, uint8_t out[NQ_SHA256_LEN])
      * pad it out and start another. */
     if (c->fill > 56) {
         memset(c->buf + c->fill, 0, 64 - c->fill);
-        compress(c->h, c->buf);
+        fn(c->h, c->buf, 1);
         c->fill = 0;
     }
     memset(c->buf + c->fill, 0, 56 - c->fill);
     store_be32(c->buf + 56, (uint32_t)(bits >> 32));
     store_be32(c->buf + 60, (uint32_t)bits);
-    compress(c->h, c->buf);
+    fn(c->h, c->buf, 1);
     for (int i = 0; i < 8; i++)
         store_be32(out + 4 * i, c->h[i]);
     memset(c, 0, sizeof *c);
+}
+
+void nq_sha256_update(nq_sha256_ctx *c, const void *data, size_t len)
+{
+    update_with(c, data, len, blocks);
+}
+
+void nq_sha256_final(nq_sha256_ctx *c, uint8_t out[NQ_SHA256_LEN])
+{
+    final_with(c, out, blocks);
 }
 
 void nq_sha256(const void *data, size_t len, uint8_t out[NQ_SHA256_LEN])
@@ -135,6 +281,14 @@ void nq_sha256(const void *data, size_t len, uint8_t out[NQ_SHA256_LEN])
     nq_sha256_init(&c);
     nq_sha256_update(&c, data, len);
     nq_sha256_final(&c, out);
+}
+
+void nq__sha256_portable(const void *data, size_t len, uint8_t out[NQ_SHA256_LEN])
+{
+    nq_sha256_ctx c;
+    nq_sha256_init(&c);
+    update_with(&c, data, len, blocks_portable);
+    final_with(&c, out, blocks_portable);
 }
 
 void nq_sha256_hex(const uint8_t digest[NQ_SHA256_LEN], char out[NQ_SHA256_HEX_LEN])

@@ -21,6 +21,8 @@
 #include "nqba/rng.h"
 #include "nqba/sha256.h"
 
+#include "../../lib/base/sha256_internal.h"
+
 /* ---- err --------------------------------------------------------------- */
 
 static void test_err_set(void **state)
@@ -678,6 +680,12 @@ static void test_sha256_vectors(void **state)
     const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     nq_sha256(m448, strlen(m448), d);
     assert_digest(d, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+                       "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+    nq_sha256(m896, strlen(m896), d);
+    assert_digest(d, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+    nq__sha256_portable(m896, strlen(m896), d);
+    assert_digest(d, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 static void test_sha256_million_a(void **state)
@@ -699,6 +707,64 @@ static void test_sha256_million_a(void **state)
     uint8_t d[NQ_SHA256_LEN];
     nq_sha256_final(&c, d);
     assert_digest(d, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+/* The same vector in one call each, so that one update hands all 15,625
+ * blocks to the block function at once, on both paths. */
+static void test_sha256_million_a_oneshot(void **state)
+{
+    (void)state;
+    char *a = malloc(1000000);
+    assert_non_null(a);
+    memset(a, 'a', 1000000);
+    uint8_t d[NQ_SHA256_LEN];
+    nq_sha256(a, 1000000, d);
+    assert_digest(d, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    nq__sha256_portable(a, 1000000, d);
+    assert_digest(d, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    free(a);
+}
+
+/* Feeds msg to update in pieces of random sizes: mostly short ones, which
+ * fill and drain buf, sometimes any size up to the rest, which passes
+ * several whole blocks straight from the input. */
+static void sha256_random_splits(nq_rng *r, const uint8_t *msg, size_t len,
+                                 uint8_t out[NQ_SHA256_LEN])
+{
+    nq_sha256_ctx c;
+    nq_sha256_init(&c);
+    for (size_t done = 0; done < len;) {
+        size_t left = len - done;
+        size_t n = nq_rng_below(r, 4) ? nq_rng_below(r, 130) : nq_rng_below(r, left + 1);
+        if (n > left)
+            n = left;
+        nq_sha256_update(&c, msg + done, n);
+        done += n;
+    }
+    nq_sha256_final(&c, out);
+}
+
+/* On a CPU with the SHA extensions nq_sha256 runs the SHA-NI code and
+ * nq__sha256_portable the portable one; elsewhere this still checks the
+ * random splits. */
+static void test_sha256_accel_vs_portable(void **state)
+{
+    (void)state;
+    nq_rng r;
+    nq_rng_seed(&r, 256);
+    uint8_t msg[2001]; /* one spare byte: the message starts at a random offset */
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t len = nq_rng_below(&r, 2001);
+        size_t off = len < sizeof msg ? nq_rng_below(&r, sizeof msg - len) : 0;
+        for (size_t i = 0; i < len; i++)
+            msg[off + i] = (uint8_t)nq_rng_u64(&r);
+        uint8_t want[NQ_SHA256_LEN], one[NQ_SHA256_LEN], split[NQ_SHA256_LEN];
+        nq__sha256_portable(msg + off, len, want);
+        nq_sha256(msg + off, len, one);
+        sha256_random_splits(&r, msg + off, len, split);
+        assert_memory_equal(want, one, NQ_SHA256_LEN);
+        assert_memory_equal(want, split, NQ_SHA256_LEN);
+    }
 }
 
 static void test_sha256_bytewise(void **state)
@@ -753,6 +819,8 @@ int main(void)
         cmocka_unit_test(test_rfc3339),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_million_a),
+        cmocka_unit_test(test_sha256_million_a_oneshot),
+        cmocka_unit_test(test_sha256_accel_vs_portable),
         cmocka_unit_test(test_sha256_bytewise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
