@@ -21,9 +21,12 @@ typedef struct nq_json_limits {
 /* Defaults: 64 MiB, depth 64. */
 void nq_json_limits_default(nq_json_limits *l);
 
-/* Parse a document with jansson (JSON_REJECT_DUPLICATES, exact integers),
- * enforcing the limits. Syntax errors report "source:line:column" in where.
- * source names the input for messages (a file name, "request body"). */
+/* Parse a document as jansson's json_loadb does (JSON_REJECT_DUPLICATES,
+ * exact integers, an object or array at the top), enforcing the limits.
+ * Ordinary documents take a quicker parser that builds the same tree; any
+ * other input, and every error, goes through jansson itself. Syntax errors
+ * report "source:line:column" in where. source names the input for
+ * messages (a file name, "request body"). */
 int nq_json_parse(const char *data, size_t len, const char *source,
                   const nq_json_limits *lim, json_t **out, nq_err *err);
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_fast.h"
+
 void nq_json_limits_default(nq_json_limits *l)
 {
     l->max_bytes = (size_t)64 * 1024 * 1024;
@@ -202,8 +204,16 @@ int nq_json_parse(const char *data, size_t len, const char *source,
     if (len > lim->max_bytes)
         return nq_err_set(err, NQ_ELIMIT, source, "document is %zu bytes, more than the limit of %zu",
                           len, lim->max_bytes);
+    /* The quick parser holds to max_depth itself, so its tree needs no
+     * walk; it gives up on anything it is not sure of, and on everything
+     * jansson refuses, so every error still comes from jansson below. */
+    json_t *root = nq__json_fast_parse(data, len, lim->max_depth);
+    if (root) {
+        *out = root;
+        return NQ_OK;
+    }
     json_error_t je;
-    json_t *root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+    root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return parse_error(&je, source, err);
     depth_frame top = {NULL, NULL, 0};

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "nqba/rng.h"
 #include "nqba/sha256.h"
 
+#include "../../lib/base/json_fast.h"
 #include "../../lib/base/sha256_internal.h"
 
 /* ---- err --------------------------------------------------------------- */
@@ -337,6 +339,270 @@ static void test_json_duplicates(void **state)
     const char *doc = "{\"a\": 1, \"b\": {\"c\": 1, \"c\": 2}}";
     assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
     assert_non_null(strstr(e.msg, "duplicate"));
+    assert_null(root);
+}
+
+/* ---- json: the quick parser against jansson ---------------------------- */
+
+/* What an input should come to: jansson refuses it (and the quick parser
+ * gives up), or jansson takes it and the quick parser builds the same tree
+ * or gives up and leaves it to jansson. */
+enum { FAST_BAD, FAST_SAME, FAST_SLOW };
+
+typedef struct fast_case {
+    const char *text;
+    size_t len; /* sizeof - 1: NUL bytes count */
+    int want;
+} fast_case;
+
+#define FC(text, want) {text, sizeof text - 1, want}
+
+static const fast_case fast_cases[] = {
+    /* Ordinary documents: all the quick parser's. */
+    FC("{}", FAST_SAME),
+    FC("[]", FAST_SAME),
+    FC(" \t\r\n{ \"a\" : [ 1 , 2.5 , true , false , null ] } \n\t\r ", FAST_SAME),
+    FC("{\"b\": 1, \"a\": 2, \"c\": {\"z\": [], \"y\": {}}}", FAST_SAME), /* member order */
+    FC("[\"\", {\"\": \"\"}]", FAST_SAME),
+    FC("[0, -0, 1, -1, 9007199254740993, 123456789012345678]", FAST_SAME),
+    FC("[9223372036854775807, -9223372036854775808, 1000000000000000000]", FAST_SAME),
+    FC("[1.0, -0.0, 0.5, 1e5, 1E+5, 1e-5, 2.5E-3, 0e0, -0.0e-0, 1.7976931348623157e308]",
+       FAST_SAME),
+    FC("[0.1, 0.30000000000000004, 3.141592653589793, 2.2250738585072011e-308, 4.9e-324, 1e-400]",
+       FAST_SAME),
+    FC("[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\", \"\\u0041\\u00e9\\u20AC\\uFFFF\"]", FAST_SAME),
+    FC("{\"\\u00e9t\\u00e9\": 1, \"\\ud83d\\ude00\": \"\\uD83D\\uDE00!\"}", FAST_SAME),
+    FC("[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf \xef\xbf\xbe \x7f\"]",
+       FAST_SAME),
+    FC("{\"a\": 1, \"A\": 2, \"a \": 3, \"\\u0061b\": 4, \"ab \": 5}", FAST_SAME),
+    FC("{\"k\": {\"k\": {\"k\": 1}}}", FAST_SAME), /* the same key at different levels */
+    /* Not JSON, or not for jansson without flags: refused. */
+    FC("", FAST_BAD),
+    FC("   ", FAST_BAD),
+    FC("1", FAST_BAD), /* a scalar at the top needs JSON_DECODE_ANY */
+    FC("\"a\"", FAST_BAD),
+    FC("true", FAST_BAD),
+    FC("null", FAST_BAD),
+    FC("[1] x", FAST_BAD),
+    FC("[1] [2]", FAST_BAD),
+    FC("[1]\0", FAST_BAD),
+    FC("[1,]", FAST_BAD),
+    FC("[,1]", FAST_BAD),
+    FC("{\"a\":1,}", FAST_BAD),
+    FC("{\"a\" 1}", FAST_BAD),
+    FC("{\"a\":}", FAST_BAD),
+    FC("{1:2}", FAST_BAD),
+    FC("{'a':1}", FAST_BAD),
+    FC("[1 2]", FAST_BAD),
+    FC("[", FAST_BAD),
+    FC("[1", FAST_BAD),
+    FC("{\"a\":1", FAST_BAD),
+    FC("[\"abc", FAST_BAD),
+    FC("[truex]", FAST_BAD),
+    FC("[tru]", FAST_BAD),
+    FC("[True]", FAST_BAD),
+    FC("[nul]", FAST_BAD),
+    FC("[NaN]", FAST_BAD),
+    FC("[Infinity]", FAST_BAD),
+    FC("[01]", FAST_BAD),
+    FC("[-01]", FAST_BAD),
+    FC("[00]", FAST_BAD),
+    FC("[+1]", FAST_BAD),
+    FC("[-]", FAST_BAD),
+    FC("[1.]", FAST_BAD),
+    FC("[.5]", FAST_BAD),
+    FC("[1.e5]", FAST_BAD),
+    FC("[1e]", FAST_BAD),
+    FC("[1e+]", FAST_BAD),
+    FC("[0x10]", FAST_BAD),
+    FC("[1.5.2]", FAST_BAD),
+    FC("[1-2]", FAST_BAD),
+    FC("[9223372036854775808]", FAST_BAD),   /* too big integer */
+    FC("[-9223372036854775809]", FAST_BAD),  /* too big negative integer */
+    FC("[100000000000000000000]", FAST_BAD), /* 21 digits */
+    FC("[1e400]", FAST_BAD),                 /* real number overflow */
+    FC("[-1e400]", FAST_BAD),
+    FC("{\"a\": 1, \"a\": 2}", FAST_BAD),
+    FC("{\"a\": 1, \"b\": {}, \"\\u0061\": 2}", FAST_BAD), /* the same key, escaped */
+    FC("[\"\\u0000\"]", FAST_BAD),
+    FC("{\"a\\u0000\": 1}", FAST_BAD),
+    FC("[\"\\ud83d\"]", FAST_BAD),         /* a lone high surrogate */
+    FC("[\"\\ude00\"]", FAST_BAD),         /* a lone low surrogate */
+    FC("[\"\\ud83d\\ud83d\"]", FAST_BAD),  /* high, high */
+    FC("[\"\\ud83dx\\ude00\"]", FAST_BAD), /* split */
+    FC("[\"\\u12\"]", FAST_BAD),
+    FC("[\"\\u12g4\"]", FAST_BAD),
+    FC("[\"\\x41\"]", FAST_BAD),
+    FC("[\"\\U0041\"]", FAST_BAD),
+    FC("[\"\\\"]", FAST_BAD),
+    FC("[\"a\nb\"]", FAST_BAD),
+    FC("[\"a\tb\"]", FAST_BAD),
+    FC("[\"a\0b\"]", FAST_BAD),
+    FC("[\"\x80\"]", FAST_BAD),             /* a lone continuation byte */
+    FC("[\"\xc0\x80\"]", FAST_BAD),         /* overlong NUL */
+    FC("[\"\xc1\xbf\"]", FAST_BAD),         /* overlong */
+    FC("[\"\xe0\x80\xaf\"]", FAST_BAD),     /* overlong */
+    FC("[\"\xed\xa0\x80\"]", FAST_BAD),     /* an encoded surrogate */
+    FC("[\"\xf0\x80\x80\xaf\"]", FAST_BAD), /* overlong */
+    FC("[\"\xf4\x90\x80\x80\"]", FAST_BAD), /* past U+10FFFF */
+    FC("[\"\xf5\x80\x80\x80\"]", FAST_BAD),
+    FC("[\"\xff\"]", FAST_BAD),
+    FC("[\"\xc3\"]", FAST_BAD), /* cut short */
+    FC("[\"\xe2\x82\"]", FAST_BAD),
+    FC("[\xc3\xa9]", FAST_BAD), /* outside a string */
+    FC("\xef\xbb\xbf[]", FAST_BAD), /* a byte order mark */
+    FC("[\x0c]", FAST_BAD),         /* form feed is not whitespace */
+    FC("[\v1]", FAST_BAD),
+    FC("[1\0 2]", FAST_BAD),
+    /* Valid for jansson but left to it. */
+    FC("[1\0]", FAST_SLOW),    /* jansson drops a NUL right after a number */
+    FC("[true\0]", FAST_SLOW), /* or after a word */
+    FC("[0.100000000000000005551115123125782702118158340454101562500000000000000000000000000"
+       "00000000000000000000000000000000000000000000000]",
+       FAST_SLOW), /* longer than the quick parser copies */
+};
+
+/* Check one case: fast and jansson agree, and nq_json_parse gives jansson's
+ * tree or jansson's error. */
+static void check_fast_case(const fast_case *c)
+{
+    json_error_t je;
+    json_t *ref = json_loadb(c->text, c->len, JSON_REJECT_DUPLICATES, &je);
+    json_t *fast = nq__json_fast_parse(c->text, c->len, 64);
+    if (c->want == FAST_BAD && ref)
+        fail_msg("jansson takes '%.*s'", (int)c->len, c->text);
+    if (c->want != FAST_BAD && !ref)
+        fail_msg("jansson refuses '%.*s': %s", (int)c->len, c->text, je.text);
+    if ((c->want == FAST_SAME) != (fast != NULL))
+        fail_msg("quick parser %s '%.*s'", fast ? "took" : "gave up on", (int)c->len, c->text);
+    if (fast && !nq__json_same(fast, ref))
+        fail_msg("quick parser's tree differs for '%.*s'", (int)c->len, c->text);
+    json_t *root = NULL;
+    nq_err e;
+    int rc = nq_json_parse(c->text, c->len, "t", NULL, &root, &e);
+    assert_int_equal(rc, ref ? NQ_OK : NQ_EPARSE);
+    if (ref && !nq__json_same(root, ref))
+        fail_msg("nq_json_parse's tree differs for '%.*s'", (int)c->len, c->text);
+    if (!ref) {
+        char where[NQ_ERR_WHERE_MAX];
+        snprintf(where, sizeof where, "t:%d:%d", je.line, je.column);
+        assert_string_equal(e.where, where);
+        assert_string_equal(e.msg, je.text);
+    }
+    json_decref(root);
+    json_decref(fast);
+    json_decref(ref);
+}
+
+static void test_json_fast_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof fast_cases / sizeof fast_cases[0]; i++)
+        check_fast_case(&fast_cases[i]);
+}
+
+/* Types are kept apart: -0 and 1 are integers, 1.0 and 1e0 reals. */
+static void test_json_fast_types(void **state)
+{
+    (void)state;
+    const char *doc = "[-0, 1, 1.0, 1e0, -0.0, 9007199254740993]";
+    json_t *v = nq__json_fast_parse(doc, strlen(doc), 64);
+    assert_non_null(v);
+    assert_true(json_is_integer(json_array_get(v, 0)));
+    assert_int_equal(json_integer_value(json_array_get(v, 0)), 0);
+    assert_true(json_is_integer(json_array_get(v, 1)));
+    assert_true(json_is_real(json_array_get(v, 2)));
+    assert_true(json_is_real(json_array_get(v, 3)));
+    assert_true(json_is_real(json_array_get(v, 4)));
+    assert_true(signbit(json_real_value(json_array_get(v, 4))));
+    assert_true(json_integer_value(json_array_get(v, 5)) == 9007199254740993LL);
+    /* The comparison itself tells these apart, where json_equal may not. */
+    json_t *a = json_real(0.0), *b = json_real(-0.0), *i = json_integer(0);
+    assert_false(nq__json_same(a, b));
+    assert_false(nq__json_same(a, i));
+    json_decref(a);
+    json_decref(b);
+    json_decref(i);
+    json_t *x = json_pack("{s:i,s:i}", "a", 1, "b", 2), *y = json_pack("{s:i,s:i}", "b", 2, "a", 1);
+    assert_true(json_equal(x, y));
+    assert_false(nq__json_same(x, y)); /* the order differs */
+    json_decref(x);
+    json_decref(y);
+    json_decref(v);
+}
+
+/* A document nested level deep: arrays, with an object every third level. */
+static void nest(nq_buf *b, int levels)
+{
+    for (int i = 0; i < levels; i++)
+        nq_buf_puts(b, i % 3 == 2 ? "{\"k\":" : "[");
+    nq_buf_puts(b, "1");
+    for (int i = levels - 1; i >= 0; i--)
+        nq_buf_putc(b, i % 3 == 2 ? '}' : ']');
+}
+
+/* The quick parser stops at the caller's depth and at its own cap; past
+ * either, jansson and the walk answer as they always did. */
+static void test_json_fast_depth(void **state)
+{
+    (void)state;
+    nq_buf b;
+    nq_buf_init(&b, 0);
+    nest(&b, 64);
+    json_t *v = nq__json_fast_parse(b.data, b.len, 64);
+    assert_non_null(v);
+    json_decref(v);
+    assert_null(nq__json_fast_parse(b.data, b.len, 63));
+    nq_json_limits l = {.max_bytes = 1 << 20, .max_depth = 63};
+    nq_err e;
+    assert_int_equal(nq_json_parse(b.data, b.len, "body", &l, &v, &e), NQ_ELIMIT);
+    assert_null(v);
+    assert_non_null(strstr(e.msg, "deeper than 63"));
+    nq_buf_free(&b);
+
+    nq_buf_init(&b, 0);
+    nest(&b, NQ__JSON_FAST_MAX_DEPTH + 1);
+    assert_null(nq__json_fast_parse(b.data, b.len, 100000));
+    l.max_depth = 100000; /* jansson's own limit (2048) is then the one */
+    assert_int_equal(nq_json_parse(b.data, b.len, "body", &l, &v, &e), NQ_OK);
+    json_t *ref = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
+    assert_true(nq__json_same(v, ref));
+    json_decref(ref);
+    json_decref(v);
+    nq_buf_free(&b);
+
+    l.max_depth = 0; /* even the root is too deep */
+    assert_null(nq__json_fast_parse("[]", 2, 0));
+    assert_int_equal(nq_json_parse("[]", 2, "body", &l, &v, &e), NQ_ELIMIT);
+}
+
+/* Errors still come from jansson, word for word and at the same place. */
+static void test_json_fast_errors(void **state)
+{
+    (void)state;
+    json_t *root = NULL;
+    nq_err e;
+    const char *doc = "{\"a\": [1, 2,]}";
+    assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.where, "src:1:13");
+    assert_string_equal(e.msg, "unexpected token near ']'");
+    doc = "{\"a\": 1,\n \"a\": 2}";
+    assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.where, "src:2:4");
+    assert_string_equal(e.msg, "duplicate object key near '\"a\"'");
+    doc = "[123456789012345678901]";
+    assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.where, "src:1:22");
+    assert_string_equal(e.msg, "too big integer"); /* no context past 20 bytes */
+    doc = "[\"\\ud800\"]";
+    assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.msg, "invalid Unicode '\\uD800' near '\"\\ud800\"'");
+    doc = "[\"\\u0000\"]";
+    assert_int_equal(nq_json_parse(doc, strlen(doc), "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.msg, "\\u0000 is not allowed without JSON_ALLOW_NUL near '\"\\u0000\"'");
+    assert_int_equal(nq_json_parse("7", 1, "src", NULL, &root, &e), NQ_EPARSE);
+    assert_string_equal(e.where, "src:1:1");
+    assert_string_equal(e.msg, "'[' or '{' expected near '7'");
     assert_null(root);
 }
 
@@ -805,6 +1071,10 @@ int main(void)
         cmocka_unit_test(test_json_limits),
         cmocka_unit_test(test_json_syntax_error),
         cmocka_unit_test(test_json_duplicates),
+        cmocka_unit_test(test_json_fast_cases),
+        cmocka_unit_test(test_json_fast_types),
+        cmocka_unit_test(test_json_fast_depth),
+        cmocka_unit_test(test_json_fast_errors),
         cmocka_unit_test(test_json_pointers),
         cmocka_unit_test(test_json_type_names),
         cmocka_unit_test(test_json_get_number),
