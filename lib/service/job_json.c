@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "nqba/clock.h"
 #include "nqba/sha256.h"
 #include "service_internal.h"
@@ -121,53 +122,32 @@ char *nq_jobs_result_text(nq_jobs *j, const char *job_id, size_t *len)
     return text;
 }
 
-/* The dumper hands over a token at a time; batching them keeps the hash
- * working on whole blocks. */
-typedef struct hash_sink {
-    nq_sha256_ctx c;
-    size_t n;
-    char buf[4096];
-} hash_sink;
-
-static int hash_chunk(const char *buffer, size_t size, void *data)
+static void hash_text(void *arg, const char *text, size_t len)
 {
-    hash_sink *h = data;
-    if (h->n + size > sizeof h->buf) {
-        nq_sha256_update(&h->c, h->buf, h->n);
-        h->n = 0;
-    }
-    if (size > sizeof h->buf) {
-        nq_sha256_update(&h->c, buffer, size);
-        return 0;
-    }
-    memcpy(h->buf + h->n, buffer, size);
-    h->n += size;
-    return 0;
+    nq_sha256_update(arg, text, len);
 }
 
 /* Sorted keys and 17 significant digits make the text a function of the
  * JSON value alone, whatever the member order or number spelling the
- * client used ("1.0" and "1.00" are the same real). The text streams into
- * the hash: no copy of a document that may be large. */
+ * client used ("1.0" and "1.00" are the same real). The text is the one
+ * jansson's dumper writes with those flags (canon.c), so hashes agree
+ * with nodes that still use it; it streams into the hash: no copy of a
+ * document that may be large. */
 void nq_request_hash(const char *kind, const json_t *request, char out[65])
 {
-    hash_sink h;
-    h.n = 0;
-    nq_sha256_init(&h.c);
-    nq_sha256_update(&h.c, kind, strlen(kind));
-    nq_sha256_update(&h.c, "\n", 1);
-    int rc = json_dump_callback(request, hash_chunk, &h,
-                                JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) |
-                                    JSON_ENCODE_ANY);
-    nq_sha256_update(&h.c, h.buf, h.n);
-    if (rc) {
-        /* Out of memory: a hash of what was written so far could match
-         * other requests, so make it match none. */
+    nq_sha256_ctx c;
+    nq_sha256_init(&c);
+    nq_sha256_update(&c, kind, strlen(kind));
+    nq_sha256_update(&c, "\n", 1);
+    if (nq__canon_write(request, hash_text, &c)) {
+        /* Out of memory, or a value jansson cannot dump: a hash of what
+         * was written so far could match other requests, so make it
+         * match none. */
         char salt[33];
         nq__make_id(salt);
-        nq_sha256_update(&h.c, salt, 32);
+        nq_sha256_update(&c, salt, 32);
     }
     uint8_t d[NQ_SHA256_LEN];
-    nq_sha256_final(&h.c, d);
+    nq_sha256_final(&c, d);
     nq_sha256_hex(d, out);
 }

@@ -12,15 +12,22 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include <float.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "../../lib/service/canon.h"
+#include "nqba/buf.h"
 #include "nqba/clock.h"
+#include "nqba/err.h"
+#include "nqba/rng.h"
 #include "nqba/service.h"
+#include "nqba/sha256.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -446,6 +453,319 @@ static void test_request_hash(void **state)
     assert_string_not_equal(h1, h3);
     json_decref(a);
     json_decref(b);
+}
+
+/* ---- the canonical text against jansson's dumper --------------------------- */
+
+#define CANON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
+
+static void text_sink(void *arg, const char *text, size_t len)
+{
+    assert_int_equal(nq_buf_append(arg, text, len), NQ_OK);
+}
+
+/* SHA-256 of kind, "\n" and jansson's own text: what every node hashed
+ * before the text had its own writer. */
+static void jansson_hash(const char *kind, const char *text, char out[65])
+{
+    nq_sha256_ctx c;
+    uint8_t d[NQ_SHA256_LEN];
+    nq_sha256_init(&c);
+    nq_sha256_update(&c, kind, strlen(kind));
+    nq_sha256_update(&c, "\n", 1);
+    nq_sha256_update(&c, text, strlen(text));
+    nq_sha256_final(&c, d);
+    nq_sha256_hex(d, out);
+}
+
+/* Our text and hash equal jansson's (which must dump doc). */
+static void assert_canon_matches(const json_t *doc)
+{
+    char *want = json_dumps(doc, CANON_FLAGS);
+    assert_non_null(want);
+    nq_buf got;
+    nq_buf_init(&got, (size_t)1 << 30);
+    assert_int_equal(nq__canon_write(doc, text_sink, &got), 0);
+    assert_string_equal(got.data ? got.data : "", want);
+    char h1[65], h2[65];
+    nq_request_hash("solve", doc, h1);
+    jansson_hash("solve", want, h2);
+    assert_string_equal(h1, h2);
+    nq_buf_free(&got);
+    free(want);
+}
+
+/* A hash that matches nothing: two calls disagree. */
+static void assert_hash_salted(const json_t *doc)
+{
+    char h1[65], h2[65];
+    nq_request_hash("solve", doc, h1);
+    nq_request_hash("solve", doc, h2);
+    assert_string_not_equal(h1, h2);
+}
+
+/* Pieces that strings and keys are made of: shared prefixes, the bytes
+ * jansson escapes, bytes it does not (DEL, '/'), UTF-8 of every length,
+ * and NUL. Keys of up to 8 bytes sort on their first word alone, longer
+ * ones and NULs take the full comparison. */
+static const struct {
+    const char *s;
+    size_t len;
+} canon_pieces[] = {
+    {"a", 1},
+    {"ab", 2},
+    {"abcdefgh", 8},
+    {"abcdefghi", 9},
+    {"x1", 2},
+    {"x10", 3},
+    {"x2", 2},
+    {"\"", 1},
+    {"\\", 1},
+    {"/", 1},
+    {"\x01", 1},
+    {"\x1f", 1},
+    {"\b\f\n\r\t", 5},
+    {"\x7f", 1},
+    {"\xc3\xa9", 2},
+    {"\xe2\x82\xac", 3},
+    {"\xf0\x9f\x98\x80", 4},
+    {"\0", 1},
+    {" ", 1},
+    {"~", 1},
+};
+
+static void canon_text(nq_rng *r, char *s, size_t *len, size_t cap)
+{
+    size_t n = 0, k = (size_t)nq_rng_below(r, 5);
+    for (size_t i = 0; i < k; i++) {
+        size_t p = (size_t)nq_rng_below(r, sizeof canon_pieces / sizeof canon_pieces[0]);
+        if (n + canon_pieces[p].len > cap)
+            break;
+        memcpy(s + n, canon_pieces[p].s, canon_pieces[p].len);
+        n += canon_pieces[p].len;
+    }
+    *len = n;
+}
+
+static json_t *canon_real(nq_rng *r)
+{
+    static const double fixed[] = {0.1,     1e300,   -0.0, 5e-324, 1.0,  123456789012345678.0,
+                                   1e16,    1e17,    1e-5, 1e-4,   0.5,  -2.5e-7,
+                                   DBL_MAX, DBL_MIN, 1e21, 100.0,  -1.0, 3.141592653589793};
+    size_t nf = sizeof fixed / sizeof fixed[0];
+    uint64_t pick = nq_rng_below(r, nf + 2);
+    if (pick < nf)
+        return json_real(fixed[pick]);
+    double d;
+    do { /* any finite bit pattern */
+        uint64_t bits = nq_rng_u64(r);
+        memcpy(&d, &bits, sizeof d);
+    } while (!isfinite(d));
+    return pick == nf ? json_real(d) : json_real(nq_rng_double(r) * 1000.0);
+}
+
+static json_t *canon_int(nq_rng *r)
+{
+    static const json_int_t fixed[] = {INT64_MIN, INT64_MAX, 0,  -1,  1,     9,
+                                       10,        -10,       99, 100, -9999, INT64_MIN + 1};
+    uint64_t pick = nq_rng_below(r, sizeof fixed / sizeof fixed[0] + 2);
+    if (pick < sizeof fixed / sizeof fixed[0])
+        return json_integer(fixed[pick]);
+    return json_integer(pick % 2 ? (json_int_t)nq_rng_u64(r) : (json_int_t)nq_rng_below(r, 1000));
+}
+
+static json_t *canon_doc(nq_rng *r, int depth);
+
+static json_t *canon_object(nq_rng *r, int depth)
+{
+    json_t *o = json_object();
+    /* Now and then, at the top, more members than the writer's pool holds. */
+    size_t n = depth || nq_rng_below(r, 8) ? (size_t)nq_rng_below(r, 12)
+                                           : 150 + (size_t)nq_rng_below(r, 300);
+    for (size_t i = 0; i < n; i++) {
+        char key[64];
+        size_t len;
+        canon_text(r, key, &len, 48);
+        if (n > 12)
+            len += (size_t)snprintf(key + len, sizeof key - len, "%zu", i);
+        assert_int_equal(json_object_setn_new(o, key, len, canon_doc(r, depth + 1)), 0);
+    }
+    return o;
+}
+
+static json_t *canon_doc(nq_rng *r, int depth)
+{
+    uint64_t kind = nq_rng_below(r, depth < 5 ? 9 : 7);
+    char s[64];
+    size_t len;
+    switch (kind) {
+    case 0:
+        return json_null();
+    case 1:
+        return json_boolean(nq_rng_below(r, 2));
+    case 2:
+        return canon_int(r);
+    case 3:
+        return canon_real(r);
+    case 4:
+    case 5:
+        canon_text(r, s, &len, sizeof s);
+        return json_stringn(s, len);
+    case 6:
+        return json_stringn("", 0);
+    case 7: {
+        json_t *a = json_array();
+        size_t n = (size_t)nq_rng_below(r, 6);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, canon_doc(r, depth + 1));
+        return a;
+    }
+    default:
+        return canon_object(r, depth);
+    }
+}
+
+static void test_canon_random_documents(void **state)
+{
+    (void)state;
+    nq_rng r;
+    nq_rng_seed(&r, 20240611);
+    for (int i = 0; i < 2000; i++) {
+        json_t *doc = nq_rng_below(&r, 4) ? canon_object(&r, 0) : canon_doc(&r, 0);
+        assert_canon_matches(doc);
+        json_decref(doc);
+    }
+}
+
+/* Strings longer than the writer's buffer, text that crosses it, and
+ * objects whose members outgrow the writer's pool inside one that fits. */
+static void test_canon_big_documents(void **state)
+{
+    (void)state;
+    size_t n = 10000;
+    char *s = malloc(n);
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i++)
+        s[i] = (char)(i % 7 == 0 ? '\n' : 'a' + i % 26);
+    json_t *doc = json_array();
+    json_array_append_new(doc, json_stringn(s, n));
+    memset(s, 'z', n);
+    json_array_append_new(doc, json_stringn(s, n));
+    for (int i = 0; i < 3000; i++)
+        json_array_append_new(doc, json_integer(INT64_MIN + i));
+    assert_canon_matches(doc);
+    json_decref(doc);
+    free(s);
+
+    doc = json_object();
+    for (int i = 0; i < 60; i++) {
+        json_t *inner = json_object();
+        for (int k = 0; k < 60 + i; k++) {
+            char key[16];
+            snprintf(key, sizeof key, "k%d", (k * 37) % (60 + i));
+            json_object_set_new(inner, key, json_integer(k));
+        }
+        char key[16];
+        snprintf(key, sizeof key, "x%d", (i * 7) % 60);
+        json_object_set_new(doc, key, inner);
+    }
+    assert_canon_matches(doc);
+    json_decref(doc);
+}
+
+/* What jansson refuses to dump the hash makes match nothing; a key that
+ * is not UTF-8 jansson writes cut short and goes on, so the hash does too. */
+static void test_canon_jansson_quirks(void **state)
+{
+    (void)state;
+    json_t *doc = json_pack("{s:[i,s]}", "a", 1, "x");
+    json_array_append_new(json_object_get(doc, "a"), json_stringn_nocheck("b\xff", 2));
+    assert_null(json_dumps(doc, CANON_FLAGS));
+    assert_hash_salted(doc);
+    json_decref(doc);
+
+    /* UTF-8 as jansson checks it: the edges of each length pass, overlong
+     * forms, surrogates, code points past U+10FFFF and cut sequences fail. */
+    static const char *good[] = {"\xc2\x80",         "\xdf\xbf",        "\xe0\xa0\x80",
+                                 "\xed\x9f\xbf",     "\xee\x80\x80",    "\xef\xbf\xbf",
+                                 "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf"};
+    static const char *bad[] = {"\x80",
+                                "\xbf",
+                                "\xc0\x80",
+                                "\xc1\xbf",
+                                "\xc2",
+                                "\xc2\x41",
+                                "\xe0\x9f\xbf",
+                                "\xed\xa0\x80",
+                                "\xed\xbf\xbf",
+                                "\xe2\x82",
+                                "\xf0\x8f\xbf\xbf",
+                                "\xf4\x90\x80\x80",
+                                "\xf5\x80\x80\x80",
+                                "\xff"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        doc = json_stringn_nocheck(good[i], strlen(good[i]));
+        assert_canon_matches(doc);
+        json_decref(doc);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        doc = json_stringn_nocheck(bad[i], strlen(bad[i]));
+        assert_null(json_dumps(doc, CANON_FLAGS));
+        nq_buf got;
+        nq_buf_init(&got, 1024);
+        assert_int_equal(nq__canon_write(doc, text_sink, &got), -1);
+        nq_buf_free(&got);
+        json_decref(doc);
+    }
+
+    doc = json_object();
+    json_object_setn_new_nocheck(doc, "ab\377c", 4, json_true());
+    json_object_setn_new_nocheck(doc, "a\n\xe2\x82", 4, json_integer(2));
+    json_object_setn_new_nocheck(doc, "a\nb\xc0\x80", 5, json_integer(3));
+    json_object_set_new(doc, "b", json_null());
+    assert_canon_matches(doc);
+    json_decref(doc);
+
+    /* Top-level scalars (JSON_ENCODE_ANY). */
+    json_t *scalars[] = {json_string("x"), json_integer(-7), json_real(2.0), json_null(),
+                         json_true(),      json_false(),     json_array(),   json_object()};
+    for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
+        assert_canon_matches(scalars[i]);
+        json_decref(scalars[i]);
+    }
+    assert_hash_salted(NULL);
+}
+
+static json_t *nested_arrays(int depth)
+{
+    json_t *top = json_array(), *a = top;
+    for (int i = 1; i < depth; i++) {
+        json_t *b = json_array();
+        json_array_append_new(a, b);
+        a = b;
+    }
+    return top;
+}
+
+/* Nesting up to the cap is written; deeper, or a cycle, matches nothing. */
+static void test_canon_depth(void **state)
+{
+    (void)state;
+    json_t *doc = nested_arrays(NQ__CANON_MAX_DEPTH);
+    assert_canon_matches(doc);
+    json_decref(doc);
+    doc = nested_arrays(NQ__CANON_MAX_DEPTH + 1);
+    assert_hash_salted(doc);
+    json_decref(doc);
+
+    json_t *a = json_array(), *o = json_object();
+    json_array_append(a, o);
+    json_object_set(o, "a", a);
+    assert_null(json_dumps(a, CANON_FLAGS));
+    assert_hash_salted(a);
+    json_object_clear(o);
+    json_decref(o);
+    json_decref(a);
 }
 
 static void test_cache_hit(void **state)
@@ -952,6 +1272,10 @@ int main(void)
         cmocka_unit_test(test_job_timeout),
         cmocka_unit_test(test_idempotency),
         cmocka_unit_test(test_request_hash),
+        cmocka_unit_test(test_canon_random_documents),
+        cmocka_unit_test(test_canon_big_documents),
+        cmocka_unit_test(test_canon_jansson_quirks),
+        cmocka_unit_test(test_canon_depth),
         cmocka_unit_test(test_cache_hit),
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_queue_full_and_stop),
