@@ -1,7 +1,9 @@
 /* randid.c - random identifiers (randid.h). */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "nqba/err.h"
 #include "nqba/randid.h"
@@ -24,6 +26,20 @@ int nq_random_id(char out[33])
         out[2 * i + 1] = HEX[raw[i] & 15];
     }
     out[32] = '\0';
+    return NQ_OK;
+}
+
+int nq_time_id(char out[33])
+{
+    int rc = nq_random_id(out);
+    if (rc)
+        return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    static const char HEX[] = "0123456789abcdef";
+    for (int i = 11; i >= 0; i--, ms >>= 4)
+        out[i] = HEX[ms & 15];
     return NQ_OK;
 }
 

@@ -52,13 +52,15 @@ int nq_job_priority_parse(const char *name, nq_job_priority *out)
     return -1;
 }
 
-/* Ids come from the kernel's CSPRNG so they cannot be guessed: knowing
- * one job's id must not reveal another's. Should getrandom ever fail, the
+/* Ids (randid.h: time first, then 80 random bits from the kernel's CSPRNG)
+ * cannot be guessed: knowing one job's id does not reveal another's, and
+ * the decisions stored under them are appended to the id index in time
+ * order. Should getrandom ever fail, the
  * fallback hashes the clocks and a stack address: still unique in
  * practice, and nq__store_add rejects a duplicate anyway. */
 void nq__make_id(char out[33])
 {
-    if (nq_random_id(out) == NQ_OK)
+    if (nq_time_id(out) == NQ_OK)
         return;
     double seed[3] = {nq_clock_s(), nq_clock_wall_s(), (double)(uintptr_t)out};
     uint8_t d[NQ_SHA256_LEN];

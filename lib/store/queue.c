@@ -156,10 +156,11 @@ static int nq__queue_index(const char *s, const char *const *names, int n)
     return -1;
 }
 
-/* Ids and lease tokens (randid.h): neither is guessable from another. */
-static int nq__queue_random_hex(char out[33], nq_err *err)
+/* Ids (time-ordered) and lease tokens (all random), randid.h: neither is
+ * guessable from another. */
+static int nq__queue_random_hex(char out[33], int time_ordered, nq_err *err)
 {
-    if (nq_random_id(out))
+    if (time_ordered ? nq_time_id(out) : nq_random_id(out))
         return nq_err_set(err, NQ_EIO, NULL, "getrandom failed: %s", strerror(errno));
     return NQ_OK;
 }
@@ -281,7 +282,7 @@ int nq_queue_enqueue(nq_store *s, const nq_queue_job *j, char id[33], int *exist
      * it and the read that looks for it gets one more insert. */
     for (int attempt = 0; attempt < 2; attempt++) {
         char fresh_id[33];
-        rc = nq__queue_random_hex(fresh_id, err);
+        rc = nq__queue_random_hex(fresh_id, 1, err);
         if (rc)
             return rc;
         const char *text = j->request_text ? j->request_text : j->request;
@@ -372,7 +373,7 @@ int nq_queue_claim(nq_store *s, const char *node, double lease_s, int max_attemp
     if (!rc)
         rc = nq__queue_claim_args(node, lease_s, max_attempts, lease, sizeof lease, err);
     if (!rc)
-        rc = nq__queue_random_hex(token, err);
+        rc = nq__queue_random_hex(token, 0, err);
     if (rc)
         return rc;
     snprintf(maxa, sizeof maxa, "%d", max_attempts);

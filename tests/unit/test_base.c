@@ -19,6 +19,7 @@
 #include "nqba/err.h"
 #include "nqba/json.h"
 #include "nqba/log.h"
+#include "nqba/randid.h"
 #include "nqba/rng.h"
 #include "nqba/sha256.h"
 
@@ -926,6 +927,42 @@ static void test_rfc3339(void **state)
         assert_int_equal(nq_clock_parse_rfc3339(bad[i], &t), -1);
 }
 
+/* ---- ids --------------------------------------------------------------- */
+
+static void test_ids(void **state)
+{
+    (void)state;
+    char a[33], b[33], c[33];
+    assert_int_equal(nq_random_id(a), NQ_OK);
+    assert_int_equal(nq_random_id(b), NQ_OK);
+    assert_true(nq_id_valid(a) && nq_id_valid(b));
+    assert_string_not_equal(a, b);
+    assert_false(nq_id_valid("0123456789abcdef0123456789ABCDEF"));
+    assert_false(nq_id_valid("0123456789abcdef0123456789abcde"));
+    assert_false(nq_id_valid(NULL));
+
+    /* Time-ordered ids: the first 12 digits are the time in ms, the rest
+     * random; one made later sorts later. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    assert_int_equal(nq_time_id(a), NQ_OK);
+    clock_gettime(CLOCK_REALTIME, &t1);
+    assert_true(nq_id_valid(a));
+    char head[13];
+    memcpy(head, a, 12);
+    head[12] = '\0';
+    unsigned long long ms = strtoull(head, NULL, 16);
+    unsigned long long lo = (unsigned long long)t0.tv_sec * 1000 + (unsigned)t0.tv_nsec / 1000000;
+    unsigned long long hi = (unsigned long long)t1.tv_sec * 1000 + (unsigned)t1.tv_nsec / 1000000;
+    assert_true(ms >= lo && ms <= hi);
+    struct timespec pause = {0, 3000000};
+    nanosleep(&pause, NULL);
+    assert_int_equal(nq_time_id(b), NQ_OK);
+    assert_true(strcmp(a, b) < 0);
+    assert_int_equal(nq_time_id(c), NQ_OK);
+    assert_string_not_equal(b + 12, c + 12); /* 80 random bits apart */
+}
+
 /* ---- sha256 ------------------------------------------------------------ */
 
 static void assert_digest(const uint8_t d[NQ_SHA256_LEN], const char *hex)
@@ -1087,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_ids),
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_million_a),
         cmocka_unit_test(test_sha256_million_a_oneshot),
