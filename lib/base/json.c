@@ -71,10 +71,16 @@ void nq_json_ptr_key(char out[NQ_JSON_PTR_MAX], const char *parent, const char *
 void nq_json_ptr_index(char out[NQ_JSON_PTR_MAX], const char *parent, size_t index)
 {
     size_t n = ptr_start(out, parent);
-    char tail[32];
-    int len = snprintf(tail, sizeof tail, "/%zu", index);
-    if (len > 0 && n + (size_t)len < NQ_JSON_PTR_MAX)
-        memcpy(out + n, tail, (size_t)len + 1);
+    char tail[24];
+    size_t at = sizeof tail;
+    tail[--at] = '\0';
+    do
+        tail[--at] = (char)('0' + index % 10);
+    while ((index /= 10) > 0);
+    tail[--at] = '/';
+    size_t len = sizeof tail - 1 - at;
+    if (n + len < NQ_JSON_PTR_MAX)
+        memcpy(out + n, tail + at, len + 1);
 }
 
 /* ---- type names -------------------------------------------------------- */
@@ -229,17 +235,21 @@ int nq_json_parse(const char *data, size_t len, const char *source,
 /* ---- member readers ---------------------------------------------------- */
 
 /* Find obj[key]. Returns an error, or NQ_OK with *v NULL when the member is
- * absent and optional. where receives the member's pointer. */
+ * absent and optional. The readers below check a value first and build
+ * its pointer (where) only to report an error: documents are read far
+ * more often than they are wrong. */
 static int member(const json_t *obj, const char *ptr, const char *key, int required,
-                  json_t **v, char where[NQ_JSON_PTR_MAX], nq_err *err)
+                  json_t **v, nq_err *err)
 {
     *v = NULL;
     if (!json_is_object(obj))
         return nq_err_set(err, NQ_EINVAL, ptr, "expected an object, got %s", got(obj));
-    nq_json_ptr_key(where, ptr, key);
     *v = json_object_get(obj, key);
-    if (!*v && required)
+    if (!*v && required) {
+        char where[NQ_JSON_PTR_MAX];
+        nq_json_ptr_key(where, ptr, key);
         return nq_err_set(err, NQ_EINVAL, where, "required member is missing");
+    }
     return NQ_OK;
 }
 
@@ -261,9 +271,14 @@ int nq_json_get_number(const json_t *obj, const char *ptr, const char *key, int 
 {
     char where[NQ_JSON_PTR_MAX];
     json_t *v;
-    int rc = member(obj, ptr, key, required, &v, where, err);
+    int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
+    if (json_is_number(v) && isfinite(json_number_value(v))) {
+        *out = json_number_value(v);
+        return NQ_OK;
+    }
+    nq_json_ptr_key(where, ptr, key);
     return nq_json_as_number(v, where, out, err);
 }
 
@@ -308,9 +323,14 @@ int nq_json_get_int(const json_t *obj, const char *ptr, const char *key, int req
 {
     char where[NQ_JSON_PTR_MAX];
     json_t *v;
-    int rc = member(obj, ptr, key, required, &v, where, err);
+    int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
+    if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) {
+        *out = (int64_t)json_integer_value(v);
+        return NQ_OK;
+    }
+    nq_json_ptr_key(where, ptr, key);
     return int_value(v, where, lo, hi, out, err);
 }
 
@@ -319,11 +339,13 @@ int nq_json_get_bool(const json_t *obj, const char *ptr, const char *key, int re
 {
     char where[NQ_JSON_PTR_MAX];
     json_t *v;
-    int rc = member(obj, ptr, key, required, &v, where, err);
+    int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
-    if (!json_is_boolean(v))
+    if (!json_is_boolean(v)) {
+        nq_json_ptr_key(where, ptr, key);
         return nq_err_set(err, NQ_EINVAL, where, "expected a boolean, got %s", got(v));
+    }
     *out = json_is_true(v);
     return NQ_OK;
 }
@@ -333,9 +355,15 @@ int nq_json_get_string(const json_t *obj, const char *ptr, const char *key, int 
 {
     char where[NQ_JSON_PTR_MAX];
     json_t *v;
-    int rc = member(obj, ptr, key, required, &v, where, err);
+    int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
+    if (json_is_string(v) && json_string_length(v) <= max_len &&
+        strlen(json_string_value(v)) == json_string_length(v)) {
+        *out = json_string_value(v);
+        return NQ_OK;
+    }
+    nq_json_ptr_key(where, ptr, key);
     if (!json_is_string(v))
         return nq_err_set(err, NQ_EINVAL, where, "expected a string, got %s", got(v));
     size_t len = json_string_length(v);
@@ -354,11 +382,13 @@ int nq_json_get_typed(const json_t *obj, const char *ptr, const char *key, int r
 {
     char where[NQ_JSON_PTR_MAX];
     json_t *v;
-    int rc = member(obj, ptr, key, required, &v, where, err);
+    int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
-    if (json_typeof(v) != type)
+    if (json_typeof(v) != type) {
+        nq_json_ptr_key(where, ptr, key);
         return nq_err_set(err, NQ_EINVAL, where, "expected %s, got %s", type_phrase(type), got(v));
+    }
     *out = v;
     return NQ_OK;
 }

@@ -11,6 +11,7 @@
  * function returned: a user's cancel or a shutdown ends "cancelled" even if
  * the solver returned its best-so-far, and the watchdog's ends "failed"
  * with the error code "timeout". */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static void start(nq_jobs *j, nq__job *job, int slot)
     job->refs++; /* the worker's own, so retirement can never free it under us */
     if (j->metrics)
         nq_metrics_inc(j->metrics, "nqba_cache_misses_total", NULL, 1);
-    if (job->deadline_mono > 0)
+    if (job->deadline_mono > 0 && job->deadline_mono < j->watch_at)
         pthread_cond_signal(&j->watch);
 }
 
@@ -265,6 +266,7 @@ void *nq__watchdog_main(void *arg)
             if (d > 0 && (next < 0 || d < next))
                 next = d;
         }
+        j->watch_at = next < 0 ? HUGE_VAL : next;
         nq__cond_wait_s(&j->watch, &j->hub->mu, next);
     }
     pthread_mutex_unlock(&j->hub->mu);

@@ -3,6 +3,7 @@
  * The queue and threads are in job_worker.c, records in job_store.c,
  * events in job_events.c, snapshots in job_json.c; docs/internals/service.md
  * tells how they fit together. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,7 @@ int nq_jobs_new(const nq_jobs_config *c, nq_metrics *metrics, nq_jobs **out, nq_
     if (!j)
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     j->cfg = *c;
+    j->watch_at = HUGE_VAL;
     j->metrics = metrics;
     j->n_workers = c->workers ? c->workers : online_cores();
     j->workers = calloc((size_t)j->n_workers, sizeof *j->workers);
@@ -472,6 +474,7 @@ void nq_job_soft_deadline(nq_job_ctx *ctx, double seconds)
         return;
     pthread_mutex_lock(&ctx->jobs->hub->mu);
     ctx->job->soft_mono = ctx->job->started_mono + seconds;
-    pthread_cond_signal(&ctx->jobs->watch);
+    if (ctx->job->soft_mono < ctx->jobs->watch_at)
+        pthread_cond_signal(&ctx->jobs->watch);
     pthread_mutex_unlock(&ctx->jobs->hub->mu);
 }

@@ -161,6 +161,9 @@ struct nq_jobs {
     pthread_cond_t work;  /* a job was queued, or stopping */
     pthread_cond_t idle;  /* a running job finished */
     pthread_cond_t watch; /* the watchdog's wake-up */
+    /* When the sleeping watchdog wakes by itself (HUGE_VAL: never): a new
+     * deadline wakes it only when earlier, not on every job start. */
+    double watch_at;
     int n_workers;
     nq__worker *workers;
     nq__job **slots; /* the job each worker runs, or NULL */
