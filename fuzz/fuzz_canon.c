@@ -141,6 +141,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_hash(doc, want);
     nq_buf_free(&got);
     free(want);
+    /* Members in their own order: json_dumps's compact text, or NULL
+     * exactly where it gives NULL. */
+    want = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *compact = nq__compact_text(doc);
+    if (want ? !compact || strcmp(compact, want) : compact != NULL)
+        abort();
+    free(compact);
+    free(want);
     json_decref(doc);
     return 0;
 }

@@ -47,6 +47,7 @@ typedef struct canon {
     size_t n;    /* bytes waiting in buf */
     size_t used; /* pool slots held by the objects being written */
     int depth;
+    int sorted; /* 0: members in the object's own order */
     char buf[CANON_BUF];
     canon_member pool[CANON_POOL];
 } canon;
@@ -373,7 +374,8 @@ static int put_object(canon *w, const json_t *o)
         m[i].head = key_head(m[i].key, m[i].len);
         m[i].val = json_object_iter_value(it);
     }
-    sort_members(m, i, m + n);
+    if (w->sorted)
+        sort_members(m, i, m + n);
     int rc = put_members(w, m, i);
     give_slots(w, m, n, heap);
     return rc;
@@ -414,14 +416,62 @@ static int put_value(canon *w, const json_t *v)
     return rc;
 }
 
-int nq__canon_write(const json_t *v, nq__canon_sink sink, void *arg)
+static int write_text(const json_t *v, int sorted, nq__canon_sink sink, void *arg)
 {
     canon w;
     w.sink = sink;
     w.arg = arg;
     w.n = w.used = 0;
     w.depth = 0;
+    w.sorted = sorted;
     int rc = put_value(&w, v);
     flush(&w);
     return rc;
+}
+
+int nq__canon_write(const json_t *v, nq__canon_sink sink, void *arg)
+{
+    return write_text(v, 1, sink, arg);
+}
+
+/* A growing text; failed is set once a grow fails. */
+typedef struct text_buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+} text_buf;
+
+static void text_append(void *arg, const char *text, size_t len)
+{
+    text_buf *t = arg;
+    if (t->failed)
+        return;
+    if (t->len + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1024;
+        while (cap < t->len + len + 1)
+            cap *= 2;
+        char *s = realloc(t->s, cap);
+        if (!s) {
+            t->failed = 1;
+            return;
+        }
+        t->s = s;
+        t->cap = cap;
+    }
+    memcpy(t->s + t->len, text, len);
+    t->len += len;
+    t->s[t->len] = '\0';
+}
+
+char *nq__compact_text(const json_t *v)
+{
+    /* json_dumps refuses scalars without JSON_ENCODE_ANY. */
+    if (!json_is_object(v) && !json_is_array(v))
+        return NULL;
+    text_buf t = {NULL, 0, 0, 0};
+    if (write_text(v, 0, text_append, &t) || t.failed || !t.s) {
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
 }

@@ -22,4 +22,10 @@ typedef void (*nq__canon_sink)(void *arg, const char *text, size_t len);
  * been written then. */
 int nq__canon_write(const json_t *v, nq__canon_sink sink, void *arg);
 
+/* The same writer with members in the object's own (insertion) order: the
+ * text of json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17)) for an
+ * object or array, malloc'd (NULL where json_dumps gives NULL, or out of
+ * memory). Job results are written with it. */
+char *nq__compact_text(const json_t *v);
+
 #endif

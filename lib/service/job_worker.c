@@ -18,6 +18,7 @@
 
 #include "nqba/clock.h"
 #include "nqba/solve.h"
+#include "canon.h"
 #include "service_internal.h"
 
 void nq__queue_push(nq_jobs *j, nq__job *job)
@@ -174,7 +175,7 @@ static void run(nq_jobs *j, nq__job *job, int slot)
     json_decref(job->request);
     job->request = NULL;
     if (rc == NQ_OK && result)
-        text = json_dumps(result, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        text = nq__compact_text(result);
     if (j->cfg.persist_batch) {
         /* The store thread writes it and finishes it; the slot is free
          * (no deadline applies to a job that has run). */

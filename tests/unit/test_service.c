@@ -493,6 +493,15 @@ static void assert_canon_matches(const json_t *doc)
     assert_string_equal(h1, h2);
     nq_buf_free(&got);
     free(want);
+    /* Members in their own order: json_dumps's compact text. */
+    want = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *compact = nq__compact_text(doc);
+    if (want)
+        assert_string_equal(compact, want);
+    else
+        assert_null(compact);
+    free(want);
+    free(compact);
 }
 
 /* A hash that matches nothing: two calls disagree. */
