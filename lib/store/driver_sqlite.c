@@ -31,6 +31,7 @@ typedef struct sq_stmt {
     const char *sql; /* the key: the caller's literal */
     sqlite3_stmt *stmt;
     int need;      /* the highest $n the statement uses */
+    int *slot;     /* slot[k - 1]: the bind index of $k (0: unused); need entries */
     uint64_t used; /* tick of the last use, for evicting the least recent */
 } sq_stmt;
 
@@ -156,8 +157,10 @@ static void sq_disconnect(nq__db *db)
 {
     if (!db)
         return;
-    for (int i = 0; i < db->n_cached; i++)
+    for (int i = 0; i < db->n_cached; i++) {
         sqlite3_finalize(db->cache[i].stmt);
+        free(db->cache[i].slot);
+    }
     sqlite3_close_v2(db->h);
     free(db);
 }
@@ -169,23 +172,39 @@ static int sq_alive(nq__db *db)
 
 /* ---- the statement cache ------------------------------------------------------ */
 
-/* The highest $n a statement uses, or -1 when it has a parameter not of
- * that form (?, :name, $name): the interface passes parameters by number
- * only, and a misspelt one would otherwise stay NULL unnoticed. */
-static int sq_params_needed(sqlite3_stmt *st)
+/* The number of $k a parameter is, or -1 when it is not of that form (?,
+ * :name, $name): the interface passes parameters by number only, and a
+ * misspelt one would otherwise stay NULL unnoticed. */
+static long sq_param_number(const char *name)
+{
+    if (!name || name[0] != '$' || name[1] < '1' || name[1] > '9')
+        return -1;
+    char *end;
+    long k = strtol(name + 1, &end, 10);
+    return *end || k > SQ_PARAMS_MAX ? -1 : k;
+}
+
+/* The highest $n a statement uses, and where each $k binds (*slot,
+ * malloc'd, NULL when none): found once per statement, since SQLite's own
+ * lookup by name is a scan, quadratic over a multi-row insert's ~200.
+ * -1 for a parameter not of the $n form, -2 out of memory. */
+static int sq_params_map(sqlite3_stmt *st, int **slot)
 {
     int need = 0, count = sqlite3_bind_parameter_count(st);
+    *slot = NULL;
     for (int i = 1; i <= count; i++) {
-        const char *name = sqlite3_bind_parameter_name(st, i);
-        if (!name || name[0] != '$' || name[1] < '1' || name[1] > '9')
-            return -1;
-        char *end;
-        long k = strtol(name + 1, &end, 10);
-        if (*end || k > SQ_PARAMS_MAX)
+        long k = sq_param_number(sqlite3_bind_parameter_name(st, i));
+        if (k < 0)
             return -1;
         if (k > need)
             need = (int)k;
     }
+    if (!need)
+        return 0;
+    if (!(*slot = calloc((size_t)need, sizeof **slot)))
+        return -2;
+    for (int i = 1; i <= count; i++)
+        (*slot)[sq_param_number(sqlite3_bind_parameter_name(st, i)) - 1] = i;
     return need;
 }
 
@@ -212,13 +231,16 @@ static int sq_prepare(nq__db *db, const char *sql, sq_stmt *out, nq_err *err)
         return nq_err_set(err, NQ_EINVAL, NULL,
                           "exec runs one statement (several go to script): \"%.60s\"", sql);
     }
-    int need = sq_params_needed(st);
+    int *slot;
+    int need = sq_params_map(st, &slot);
     if (need < 0) {
         sqlite3_finalize(st);
+        if (need == -2)
+            return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
         return nq_err_set(err, NQ_EINVAL, NULL, "parameters must be $1..$%d: \"%.60s\"",
                           SQ_PARAMS_MAX, sql);
     }
-    *out = (sq_stmt){.sql = sql, .stmt = st, .need = need};
+    *out = (sq_stmt){.sql = sql, .stmt = st, .need = need, .slot = slot};
     return NQ_OK;
 }
 
@@ -250,6 +272,7 @@ static int sq_stmt_get(nq__db *db, const char *sql, sq_stmt **out, nq_err *err)
             if (db->cache[i].used < db->cache[slot].used)
                 slot = i;
         sqlite3_finalize(db->cache[slot].stmt);
+        free(db->cache[slot].slot);
     } else {
         db->n_cached++;
     }
@@ -262,21 +285,20 @@ static int sq_stmt_get(nq__db *db, const char *sql, sq_stmt **out, nq_err *err)
 /* ---- statements ---------------------------------------------------------------- */
 
 /* Bind params[i] to $(i+1) as text (NULL as SQL NULL); a parameter the
- * statement does not use is skipped. SQLITE_TRANSIENT copies the text, so
- * the caller's strings need not outlive the call. */
+ * statement does not use is skipped. SQLITE_STATIC binds the caller's
+ * strings without a copy: exec clears every binding before it returns, so
+ * they need not outlive the call. */
 static int sq_bind(nq__db *db, sq_stmt *c, int n, const char *const *params, nq_err *err)
 {
     if (n < c->need)
         return nq_err_set(err, NQ_EINVAL, NULL,
                           "the statement uses $%d but %d parameters came: \"%.60s\"", c->need, n,
                           c->sql);
-    for (int i = 0; i < n; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "$%d", i + 1);
-        int idx = sqlite3_bind_parameter_index(c->stmt, name);
+    for (int i = 0; i < n && i < c->need; i++) {
+        int idx = c->slot[i];
         if (idx == 0)
             continue;
-        int rc = params[i] ? sqlite3_bind_text(c->stmt, idx, params[i], -1, SQLITE_TRANSIENT)
+        int rc = params[i] ? sqlite3_bind_text(c->stmt, idx, params[i], -1, SQLITE_STATIC)
                            : sqlite3_bind_null(c->stmt, idx);
         if (rc != SQLITE_OK)
             return sq_fail(db, rc, sqlite3_errmsg(db->h), err);
