@@ -18,21 +18,11 @@
 #include "nqba/buf.h"
 #include "nqba/service.h"
 #include "nqba/sha256.h"
+#include "nqba/hex.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* s with the '`'XX and (in keys) '~' spellings undone, into out (len
  * bytes at most); returns the new length. */
@@ -40,8 +30,8 @@ static size_t unspell(const char *s, size_t len, int key, char *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+        int hi = i + 2 < len ? nq_hex_value(s[i + 1]) : -1;
+        int lo = hi >= 0 ? nq_hex_value(s[i + 2]) : -1;
         if (s[i] == '`' && lo >= 0) {
             out[n++] = (char)(hi << 4 | lo);
             i += 2;

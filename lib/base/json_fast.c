@@ -8,6 +8,7 @@
  * verdict and message stand. So this file never has to explain an error;
  * it only has to be sure of what it accepts. */
 #include "json_fast.h"
+#include "nqba/hex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -80,23 +81,12 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-static int hex_value(int c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits at p as a number, or -1. */
 static long hex4(const unsigned char *p)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = hex_value(p[i]);
+        int d = nq_hex_value(p[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;

@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "nqba/clock.h"
+#include "nqba/hex.h"
 
 #define DEFAULT_PORT 6379
 #define FULL_KEY_MAX (NQ_RCACHE_PREFIX_MAX + NQ_RCACHE_KEY_MAX)
@@ -71,17 +72,6 @@ static int url_fail(nq_err *err, const char *part, const char *why)
     return nq_err_set(err, NQ_EINVAL, "redis_url", "%s: %s", part, why);
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into out (cap bytes with the NUL). Bytes are
  * copied as they are except controls, which no password needs and which
  * mostly come from a broken paste. */
@@ -92,8 +82,8 @@ static int decode_part(const char *s, size_t n, char *out, size_t cap, const cha
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '%') {
-            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+            int hi = i + 2 < n ? nq_hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < n ? nq_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return url_fail(err, part, "bad percent-encoding (%XX)");
             ch = (unsigned char)(hi * 16 + lo);
@@ -143,7 +133,7 @@ static int parse_host(const char **p, nq_rcache_url *u, nq_err *err)
     const char *s = *p, *end;
     if (*s == '[') {
         end = s + 1;
-        while (hex_digit(*end) >= 0 || *end == ':' || *end == '.')
+        while (nq_hex_value(*end) >= 0 || *end == ':' || *end == '.')
             end++;
         if (*end != ']')
             return url_fail(err, "host", "an IPv6 address needs a closing ']'");

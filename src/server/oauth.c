@@ -17,6 +17,7 @@
 
 #include "nqba/apikey.h"
 #include "nqba/clock.h"
+#include "nqba/hex.h"
 #include "nqba/jwt.h"
 #include "srv.h"
 
@@ -34,13 +35,6 @@ static void oauth_error(http_res *res, int status, const char *code, const char 
         http_res_header(res, "WWW-Authenticate", basic ? "Basic realm=\"nqba\"" : "Bearer realm=\"nqba\"");
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                               : -1;
-}
-
 /* Percent-decode (and '+' as space) [s, s + n) into out; -1 when malformed
  * or too long. */
 static int form_decode(const char *s, size_t n, char *out, size_t cap)
@@ -51,7 +45,7 @@ static int form_decode(const char *s, size_t n, char *out, size_t cap)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? nq_hex_value(s[i + 1]) : -1, lo = i + 2 < n ? nq_hex_value(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return -1;
             c = hi * 16 + lo;
