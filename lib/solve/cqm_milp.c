@@ -459,12 +459,17 @@ int nq_cqm_solve_milp(const nq_cqm *m, double time_limit, nq_milp_result *out, n
         return nq_err_set(err, NQ_EINVAL, NULL, "no model");
     if (!(time_limit >= 0.0) || !isfinite(time_limit))
         return nq_err_set(err, NQ_EINVAL, "time_limit", "must be a finite number >= 0");
+    /* A finished model (nq_cqm_solve passes its own finished copy) is
+     * read as it is; any other is finished on a copy, the caller's stays
+     * untouched. */
     nq_cqm fm;
-    int rc = nq_cqm_copy(m, &fm, err);
+    nq_cqm_init(&fm);
+    int rc = m->finished ? 0 : nq_cqm_copy(m, &fm, err);
     if (rc)
         return rc;
-    rc = nq_cqm_finish(&fm, err);
-    milp q = {.m = &fm, .err = err};
+    if (!m->finished)
+        rc = nq_cqm_finish(&fm, err);
+    milp q = {.m = m->finished ? m : &fm, .err = err};
     /* GLPK prints through its own per-thread switch; keep the library quiet. */
     int was_on = glp_term_out(GLP_OFF);
     if (!rc)

@@ -127,16 +127,30 @@ static int evaluate_alts(nq_decision_res *res, const nq_cqm *relaxed, nq_err *er
     return 0;
 }
 
+/* Does the model fix or veto anything? Without, it is its own relaxed
+ * model and needs no copy. */
+static int has_fixes(const nq_cqm *m)
+{
+    for (int32_t i = 0; i < m->n_vars; i++)
+        if (m->vars[i].fixed || m->vars[i].vetoed)
+            return 1;
+    return 0;
+}
+
 static int evaluate_all(const nq_decision_req *req, nq_decision_res *res, nq_err *err)
 {
-    nq_cqm relaxed;
-    int rc = relaxed_copy(&res->model, &relaxed, err);
+    nq_cqm copy;
+    const nq_cqm *relaxed = &res->model;
+    int copied = has_fixes(&res->model);
+    int rc = copied ? relaxed_copy(&res->model, &copy, err) : 0;
     if (rc)
         return rc;
-    rc = evaluate(&res->model, &relaxed, res->solve.best.values, &res->best, &res->best_feasible,
+    if (copied)
+        relaxed = &copy;
+    rc = evaluate(&res->model, relaxed, res->solve.best.values, &res->best, &res->best_feasible,
                   res->best_bad_var, sizeof res->best_bad_var, err);
     if (!rc)
-        rc = evaluate_alts(res, &relaxed, err);
+        rc = evaluate_alts(res, relaxed, err);
     if (!rc && req->baseline) {
         size_t bytes = ((size_t)res->model.n_vars + 1) * sizeof *res->baseline;
         res->baseline = malloc(bytes);
@@ -144,11 +158,12 @@ static int evaluate_all(const nq_decision_req *req, nq_decision_res *res, nq_err
         if (!rc) {
             memcpy(res->baseline, req->baseline, bytes - sizeof *res->baseline);
             res->has_baseline = 1;
-            rc = evaluate(&res->model, &relaxed, res->baseline, &res->base, &res->base_feasible,
+            rc = evaluate(&res->model, relaxed, res->baseline, &res->base, &res->base_feasible,
                           res->base_bad_var, sizeof res->base_bad_var, err);
         }
     }
-    nq_cqm_free(&relaxed);
+    if (copied)
+        nq_cqm_free(&copy);
     return rc;
 }
 
