@@ -250,18 +250,22 @@ static int read_linear(cqm_reader *r, const json_t *holder, const char *hptr, te
     if (rc || !lin)
         return rc;
     nq_json_ptr_key(lptr, hptr, "linear");
+    /* Every error of a term is about the term itself: its pointer is
+     * written only then (models have many terms, and few are wrong). */
     json_object_keylen_foreach(lin, key, klen, v)
     {
         int32_t a = 0;
         double w = 0;
-        nq_json_ptr_key(ptr, lptr, key);
-        rc = resolve(r, key, klen, ptr, &a);
+        rc = resolve(r, key, klen, lptr, &a);
         if (!rc)
-            rc = read_coef(r, v, ptr, &w);
+            rc = read_coef(r, v, lptr, &w);
         if (!rc && (rc = add_linear(r, s, a, w)) != NQ_OK)
-            nq__cqm_err_at(r->err, rc, ptr);
-        if (rc)
+            nq__cqm_err_at(r->err, rc, lptr);
+        if (rc) {
+            nq_json_ptr_key(ptr, lptr, key);
+            snprintf(r->err->where, sizeof r->err->where, "%s", ptr);
             return rc;
+        }
     }
     return NQ_OK;
 }
@@ -521,8 +525,10 @@ static int add_variable(cqm_reader *r, const json_t *v, const char *vptr, const 
     } else {
         idx = nq_cqm_add_binary(r->m, name, r->err);
     }
+    if (idx >= 0)
+        return idx;
     nq_json_ptr_key(ptr, vptr, "name");
-    return idx < 0 ? nq__cqm_err_at(r->err, idx, ptr) : idx;
+    return nq__cqm_err_at(r->err, idx, ptr);
 }
 
 static int read_variable(cqm_reader *r, const json_t *v, const char *vptr)
