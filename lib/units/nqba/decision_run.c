@@ -88,6 +88,15 @@ static int relaxed_copy(const nq_cqm *m, nq_cqm *out, nq_err *err)
 static int evaluate(const nq_cqm *m, const nq_cqm *relaxed, const int64_t *values,
                     nq_cqm_eval *figures, int *feasible, char *bad, size_t cap, nq_err *err)
 {
+    if (relaxed == m) { /* nothing fixed or vetoed: one evaluation tells both */
+        int rc = nq_cqm_evaluate(m, values, figures, err);
+        if (rc)
+            return rc;
+        *feasible = figures->feasible;
+        if (bad)
+            snprintf(bad, cap, "%s", figures->bad_var);
+        return 0;
+    }
     nq_cqm_eval real;
     int rc = nq_cqm_evaluate(m, values, &real, err);
     if (rc)
