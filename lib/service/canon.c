@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "canon.h"
+#include "nqba/buf.h"
 
 #define CANON_BUF 4096 /* bytes handed to the sink at a time */
 #define CANON_POOL 192 /* member slots shared by the objects on the path */
@@ -434,33 +435,18 @@ int nq__canon_write(const json_t *v, nq__canon_sink sink, void *arg)
     return write_text(v, 1, sink, arg);
 }
 
-/* A growing text; failed is set once a grow fails. */
-typedef struct text_buf {
-    char *s;
-    size_t len, cap;
+/* Appends to an nq_buf; the first failure sticks (the buffer then stops
+ * growing and the text is dropped). */
+typedef struct text_sink {
+    nq_buf b;
     int failed;
-} text_buf;
+} text_sink;
 
 static void text_append(void *arg, const char *text, size_t len)
 {
-    text_buf *t = arg;
-    if (t->failed)
-        return;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + len + 1)
-            cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->failed = 1;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, text, len);
-    t->len += len;
-    t->s[t->len] = '\0';
+    text_sink *t = arg;
+    if (!t->failed && nq_buf_append(&t->b, text, len))
+        t->failed = 1;
 }
 
 char *nq__compact_text(const json_t *v)
@@ -468,10 +454,9 @@ char *nq__compact_text(const json_t *v)
     /* json_dumps refuses scalars without JSON_ENCODE_ANY. */
     if (!json_is_object(v) && !json_is_array(v))
         return NULL;
-    text_buf t = {NULL, 0, 0, 0};
-    if (write_text(v, 0, text_append, &t) || t.failed || !t.s) {
-        free(t.s);
-        return NULL;
-    }
-    return t.s;
+    text_sink t = {.failed = 0};
+    nq_buf_init(&t.b, 0); /* no limit: the result is already in memory as a tree */
+    char *text = write_text(v, 0, text_append, &t) || t.failed ? NULL : nq_buf_steal(&t.b, NULL);
+    nq_buf_free(&t.b);
+    return text;
 }
