@@ -61,51 +61,60 @@ static void write_jobs(nq_jobs *j, nq__job **jobs, int n, const nq_job_record *r
     }
 }
 
+/* One batch's working space: allocated with the service, so a batch never
+ * needs memory it may not get. */
+struct nq__store_batch {
+    nq__job *jobs[STORE_BATCH];
+    nq_job_record recs[STORE_BATCH];
+    nq__rec_names names[STORE_BATCH];
+    int rc[STORE_BATCH];
+    nq_err errs[STORE_BATCH];
+};
+
+int nq__store_batch_new(nq__store_batch **out)
+{
+    *out = malloc(sizeof **out);
+    return *out ? NQ_OK : NQ_ENOMEM;
+}
+
+void nq__store_batch_free(nq__store_batch *b)
+{
+    free(b);
+}
+
+/* Take up to STORE_BATCH jobs off the store queue (hub lock held). */
+static int take_batch(nq_jobs *j, nq__store_batch *b)
+{
+    int n = 0;
+    while (j->shead && n < STORE_BATCH) {
+        nq__job *job = j->shead;
+        j->shead = job->snext;
+        if (!j->shead)
+            j->stail = NULL;
+        job->snext = NULL;
+        int ok = job->s_rc == NQ_OK && job->s_text;
+        nq__job_record(job, ok, job->s_text, &b->names[n], &b->recs[n]);
+        b->jobs[n++] = job;
+    }
+    return n;
+}
+
 void *nq__storer_main(void *arg)
 {
     nq_jobs *j = arg;
-    nq__job *jobs[STORE_BATCH];
-    nq_job_record recs[STORE_BATCH];
-    int rc[STORE_BATCH];
-    /* Large: on the heap rather than the thread's stack. */
-    nq__rec_names *names = malloc(STORE_BATCH * sizeof *names);
-    nq_err *errs = malloc(STORE_BATCH * sizeof *errs);
+    nq__store_batch *b = j->store_batch;
     pthread_mutex_lock(&j->hub->mu);
     for (;;) {
         while (!j->shead && !j->store_stopping)
             pthread_cond_wait(&j->store_work, &j->hub->mu);
         if (!j->shead)
             break;
-        int n = 0;
-        while (j->shead && n < STORE_BATCH && names && errs) {
-            nq__job *job = j->shead;
-            j->shead = job->snext;
-            if (!j->shead)
-                j->stail = NULL;
-            job->snext = NULL;
-            int ok = job->s_rc == NQ_OK && job->s_text;
-            nq__job_record(job, ok, job->s_text, &names[n], &recs[n]);
-            jobs[n++] = job;
-        }
-        if (n == 0) {
-            /* No memory for a batch: each job fails rather than waits. */
-            nq__job *job = j->shead;
-            j->shead = job->snext;
-            if (!j->shead)
-                j->stail = NULL;
-            nq_err_set(&job->err, NQ_ENOMEM, NULL, "out of memory storing the job");
-            free(job->s_text);
-            job->s_text = NULL;
-            free(job->request_text);
-            job->request_text = NULL;
-            nq__job_complete(j, job, -1, NQ_ENOMEM, 0, &job->s_text, &job->err);
-            continue;
-        }
+        int n = take_batch(j, b);
         pthread_mutex_unlock(&j->hub->mu);
-        write_jobs(j, jobs, n, recs, rc, errs);
+        write_jobs(j, b->jobs, n, b->recs, b->rc, b->errs);
         pthread_mutex_lock(&j->hub->mu);
         for (int i = 0; i < n; i++) {
-            nq__job *job = jobs[i];
+            nq__job *job = b->jobs[i];
             char *text = job->s_text;
             job->s_text = NULL;
             nq_err e = job->err;
@@ -119,7 +128,5 @@ void *nq__storer_main(void *arg)
         }
     }
     pthread_mutex_unlock(&j->hub->mu);
-    free(names);
-    free(errs);
     return NULL;
 }

@@ -96,6 +96,7 @@ static void free_all(nq_jobs *j)
         pthread_cond_destroy(&j->store_work);
         nq__hub_unref_unlock(j->hub);
     }
+    nq__store_batch_free(j->store_batch);
     free(j->workers);
     free(j->slots);
     free(j);
@@ -114,7 +115,8 @@ static int start_threads(nq_jobs *j)
         return j->n_workers;
     j->has_watchdog = 1;
     if (j->cfg.persist_batch) {
-        if (pthread_create(&j->storer, NULL, nq__storer_main, j))
+        if (nq__store_batch_new(&j->store_batch) ||
+            pthread_create(&j->storer, NULL, nq__storer_main, j))
             return j->n_workers;
         j->has_storer = 1;
     }

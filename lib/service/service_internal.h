@@ -172,6 +172,7 @@ struct nq_jobs {
     /* The store stage (job_persist.c), with persist_batch only: jobs that
      * ran, oldest first, waiting for their write. */
     nq__job *shead, *stail;
+    struct nq__store_batch *store_batch; /* the store thread's working space */
     int store_stopping, has_storer;
     pthread_cond_t store_work;
     pthread_t storer;
@@ -217,6 +218,9 @@ void nq__job_complete(nq_jobs *j, nq__job *job, int slot, int rc, int has_result
                       const nq_err *e);
 void *nq__worker_main(void *arg);   /* arg: nq__worker; takes the lock itself */
 void *nq__storer_main(void *arg);   /* arg: nq_jobs; takes the lock itself */
+typedef struct nq__store_batch nq__store_batch;
+int nq__store_batch_new(nq__store_batch **out);
+void nq__store_batch_free(nq__store_batch *b); /* NULL ok */
 void *nq__watchdog_main(void *arg); /* arg: nq_jobs; takes the lock itself */
 
 /* job_events.c: subscriptions; every function with the hub lock held
