@@ -402,6 +402,19 @@ int nq_queue_claim(nq_store *s, const char *node, double lease_s, int max_attemp
 
 /* ---- the holder's writes ----------------------------------------------------------- */
 
+/* A write that only the lease's holder may make: sql with (id, token,
+ * value) matches no row once the lease is gone, which is NQ_ENOTFOUND. */
+static int nq__queue_held_write(nq_store *s, const char *sql, const char *id, const char *token,
+                                const char *value, nq__queue_small *r, nq_err *err)
+{
+    memset(r, 0, sizeof *r);
+    const char *p[3] = {id, token, value};
+    int rc = nq__exec1(s, sql, 3, p, nq__queue_take_small, r, NULL, err);
+    if (!rc && r->rows == 0)
+        rc = nq_err_set(err, NQ_ENOTFOUND, "token", "the lease is no longer held");
+    return rc;
+}
+
 int nq_queue_heartbeat(nq_store *s, const char *id, const char *token, double lease_s, int *cancel,
                        nq_err *err)
 {
@@ -415,15 +428,10 @@ int nq_queue_heartbeat(nq_store *s, const char *id, const char *token, double le
     if (rc)
         return rc;
     nq__queue_small r;
-    memset(&r, 0, sizeof r);
-    const char *p[3] = {id, token, lease};
-    rc = nq__exec1(s, SQL_HEARTBEAT, 3, p, nq__queue_take_small, &r, NULL, err);
-    if (rc)
-        return rc;
-    if (r.rows == 0)
-        return nq_err_set(err, NQ_ENOTFOUND, "token", "the lease is no longer held");
-    *cancel = nq__queue_bool(r.v[0]);
-    return NQ_OK;
+    rc = nq__queue_held_write(s, SQL_HEARTBEAT, id, token, lease, &r, err);
+    if (!rc)
+        *cancel = nq__queue_bool(r.v[0]);
+    return rc;
 }
 
 int nq_queue_progress(nq_store *s, const char *id, const char *token, const char *progress,
@@ -437,12 +445,7 @@ int nq_queue_progress(nq_store *s, const char *id, const char *token, const char
     if (rc)
         return rc;
     nq__queue_small r;
-    memset(&r, 0, sizeof r);
-    const char *p[3] = {id, token, progress};
-    rc = nq__exec1(s, SQL_PROGRESS, 3, p, nq__queue_take_small, &r, NULL, err);
-    if (!rc && r.rows == 0)
-        rc = nq_err_set(err, NQ_ENOTFOUND, "token", "the lease is no longer held");
-    return rc;
+    return nq__queue_held_write(s, SQL_PROGRESS, id, token, progress, &r, err);
 }
 
 int nq_queue_finish(nq_store *s, const char *id, const char *token, const char *state,
