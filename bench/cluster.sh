@@ -8,10 +8,6 @@ cd "$(dirname "$0")/.."
 out=${1:-/dev/stdout}
 build=${NQ_BUILD_DIR:-build}
 [ -x "$build/bench_cluster" ] || { echo "bench/cluster.sh: $build/bench_cluster missing" >&2; exit 2; }
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # the postgres user must reach the cluster below it
-trap 'scripts/testdb.sh stop "$tmp/db" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-TESTDB_DURABLE=1 scripts/testdb.sh start "$tmp/db" >/dev/null
-. "$tmp/db/env"
+. bench/durable_pg.sh
 "$build/bench_cluster" --db "$NQ_TEST_PG_URL" --bin "$build/nqba" \
     --jobs "${CLUSTER_BENCH_JOBS:-300}" --rounds "${CLUSTER_BENCH_ROUNDS:-3}" --out "$out"

@@ -8,11 +8,7 @@ cd "$(dirname "$0")/.."
 out=${1:-/dev/stdout}
 build=${NQ_BUILD_DIR:-build}
 [ -x "$build/bench_store" ] || { echo "bench/store.sh: $build/bench_store missing" >&2; exit 2; }
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # the postgres user must reach the cluster below it
-trap 'scripts/testdb.sh stop "$tmp/db" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-TESTDB_DURABLE=1 scripts/testdb.sh start "$tmp/db" >/dev/null
-. "$tmp/db/env"
+. bench/durable_pg.sh
 "$build/bench_store" --db "$tmp/bench.db" --db "$NQ_TEST_PG_URL" \
     --clients 64 --clients 2 --rounds "${STORE_BENCH_ROUNDS:-3}" \
     --seconds "${STORE_BENCH_SECONDS:-5}" --out "$out"
