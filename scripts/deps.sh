@@ -9,6 +9,7 @@ PACKAGES=(
   libjansson-dev                # JSON
   libglpk-dev                   # GLPK: MPS/LP reading and the exact MILP solver
   libmicrohttpd-dev             # HTTP server library behind `nqba serve` (epoll thread pool)
+  libjemalloc-dev               # the allocator the nqba command links (many small cross-thread frees)
   wrk curl                      # HTTP benchmark (make bench)
   libcmocka-dev                 # unit tests
   libsqlite3-dev sqlite3        # the store's embedded database (and its shell)

@@ -3,9 +3,7 @@
  * Subcommands live in their own files (cmd_*.c) and are found through the
  * table below, so adding one is one line here plus its file. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "cmd_auth.h"
@@ -103,30 +101,6 @@ static int finish(int status)
     return status;
 }
 
-/* The server's threads allocate and free many small blocks (JSON values)
- * on different threads; glibc's per-thread cache holds 7 blocks of a size
- * by default, and past that frees land in shared bins that a larger
- * allocation then consolidates, under the arena lock. 256 per size keeps
- * that churn thread-local: about 8 % less CPU per uncached decision in the
- * HTTP benchmark (docs/BENCHMARKS.md). glibc reads this setting only when
- * a program starts, so serve and worker start themselves once more with
- * it, unless the environment already says something about it. A failed
- * exec changes nothing: the process simply goes on. */
-#define NQ_MALLOC_TUNABLE "glibc.malloc.tcache_count=256"
-
-static void tune_malloc(char **argv)
-{
-    const char *have = getenv("GLIBC_TUNABLES");
-    if (getenv("NQBA_NO_MALLOC_TUNING") || (have && strstr(have, "glibc.malloc.tcache_count")))
-        return;
-    char value[1024];
-    int n = snprintf(value, sizeof value, "%s%s%s", have ? have : "", have ? ":" : "",
-                     NQ_MALLOC_TUNABLE);
-    if (n < 0 || (size_t)n >= sizeof value || setenv("GLIBC_TUNABLES", value, 1))
-        return;
-    execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -147,7 +121,5 @@ int main(int argc, char **argv)
     const cli_command *c = find_command(name);
     if (!c)
         return unknown_command(name);
-    if (c->run == cli_serve_run || c->run == cli_worker_run)
-        tune_malloc(argv);
     return finish(c->run(argc - 1, argv + 1));
 }
