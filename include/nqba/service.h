@@ -119,9 +119,10 @@ typedef struct nq_jobs_config {
     void *shared_user;
     /* Jobs have just ended (called once per store batch, job run, cancel
      * of a queued job or mirrored end, on the thread that ended them,
-     * without the lock): waiters that poll can look now. Must be quick and
-     * must not call back into the service. NULL = none. */
-    void (*on_finished)(void *user);
+     * without the lock), ids[0..n-1] being theirs: waiters that poll can
+     * look now, and only those waiting on these jobs need to. Must be
+     * quick and must not call back into the service. NULL = none. */
+    void (*on_finished)(void *user, const char *const *ids, int n);
     void *finished_user;
 } nq_jobs_config;
 

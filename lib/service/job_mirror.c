@@ -134,7 +134,7 @@ int nq_jobs_mirror_update(nq_jobs *j, const char *id, const nq_job_mirror *m)
     pthread_mutex_unlock(&j->hub->mu);
     free(result);
     if (ended && j->cfg.on_finished)
-        j->cfg.on_finished(j->cfg.finished_user);
+        j->cfg.on_finished(j->cfg.finished_user, &id, 1);
     return rc;
 }
 

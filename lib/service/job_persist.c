@@ -69,6 +69,8 @@ struct nq__store_batch {
     nq__rec_names names[STORE_BATCH];
     int rc[STORE_BATCH];
     nq_err errs[STORE_BATCH];
+    char ids[STORE_BATCH][33]; /* copied for on_finished: a job may go once unlocked */
+    const char *idp[STORE_BATCH];
 };
 
 int nq__store_batch_new(nq__store_batch **out)
@@ -118,12 +120,14 @@ void *nq__storer_main(void *arg)
             char *text = job->s_text;
             job->s_text = NULL;
             nq_err e = job->err;
+            memcpy(b->ids[i], job->id, sizeof b->ids[i]);
+            b->idp[i] = b->ids[i];
             nq__job_complete(j, job, -1, job->s_rc, job->s_has_result, &text, &e);
             free(text); /* kept by the job when it succeeded (then NULL here) */
         }
         if (j->cfg.on_finished) {
             pthread_mutex_unlock(&j->hub->mu);
-            j->cfg.on_finished(j->cfg.finished_user);
+            j->cfg.on_finished(j->cfg.finished_user, b->idp, n);
             pthread_mutex_lock(&j->hub->mu);
         }
     }

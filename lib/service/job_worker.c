@@ -200,11 +200,14 @@ static void run(nq_jobs *j, nq__job *job, int slot)
         rc = persist(j, job, rc, &text, &e);
     if (rc == NQ_OK && text && j->cfg.shared_put)
         j->cfg.shared_put(j->cfg.shared_user, job->hash, text, strlen(text));
+    char id[sizeof job->id];
+    const char *ids[1] = {id};
+    memcpy(id, job->id, sizeof id); /* the job may go once unlocked */
     pthread_mutex_lock(&j->hub->mu);
     nq__job_complete(j, job, slot, rc, result != NULL, &text, &e);
     pthread_mutex_unlock(&j->hub->mu);
     if (j->cfg.on_finished)
-        j->cfg.on_finished(j->cfg.finished_user);
+        j->cfg.on_finished(j->cfg.finished_user, ids, 1);
     json_decref(result); /* the job keeps its text: the document never leaves this thread */
     free(text);
 }

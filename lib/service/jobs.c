@@ -411,7 +411,7 @@ int nq_jobs_cancel(nq_jobs *j, const char *job_id)
     }
     pthread_mutex_unlock(&j->hub->mu);
     if (ended && j->cfg.on_finished)
-        j->cfg.on_finished(j->cfg.finished_user);
+        j->cfg.on_finished(j->cfg.finished_user, &job_id, 1);
     return rc;
 }
 

@@ -310,6 +310,7 @@ static enum MHD_Result respond(http_conn *c)
     c->park.cls = c;
     c->park.interval = c->defer.poll_interval;
     c->park.due = c->defer.due;
+    c->park.tag = c->defer.tag;
     if (http_parker_add(&c->d->parker, &c->park) == 0)
         return MHD_YES;
     return finish_deferred(c); /* stopping: answer with what there is */
@@ -456,6 +457,12 @@ void http_daemon_kick(http_daemon *d)
 {
     if (d)
         http_parker_kick(&d->parker);
+}
+
+void http_daemon_kick_tags(http_daemon *d, const uint64_t *tags, size_t n)
+{
+    if (d)
+        http_parker_kick_tags(&d->parker, tags, n);
 }
 
 void http_daemon_stop(http_daemon *d)

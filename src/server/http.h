@@ -76,6 +76,10 @@ typedef struct http_defer {
     void *cls;
     double poll_interval;
     double due; /* > 0: poll at this nq_clock_s() time at the latest (a deadline) */
+    /* Nonzero: what the answer waits for (a job), so that a kick naming
+     * other tags leaves it alone (http_daemon_kick_tags); 0: every kick
+     * polls it. */
+    uint64_t tag;
 } http_defer;
 
 struct http_res {
@@ -146,6 +150,9 @@ void http_daemon_quiesce(http_daemon *d);
  * poll every parked connection now instead of at its next interval. Safe
  * from any thread while the daemon runs. */
 void http_daemon_kick(http_daemon *d);
+/* The same for what waits on these tags (http_defer.tag) and what has no
+ * tag: the rest keep their next poll. Safe from any thread. */
+void http_daemon_kick_tags(http_daemon *d, const uint64_t *tags, size_t n);
 /* Wake every parked connection (deferred answers finish, streams end),
  * close all connections, join the threads, free. NULL is allowed. */
 void http_daemon_stop(http_daemon *d);

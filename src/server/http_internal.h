@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "nqba/err.h"
 
@@ -23,8 +24,13 @@ struct http_parked {
     void *cls;
     double interval; /* seconds between polls */
     double due;      /* > 0: poll at this time at the latest */
+    uint64_t tag;    /* nonzero: polled on a kick only when the kick names it */
     double next_at;  /* private */
 };
+
+/* Tags a parker holds between sweeps; more kicked before a sweep make it
+ * poll everything. */
+#define HTTP_KICK_TAGS 256
 
 typedef struct http_parker {
     pthread_mutex_t lock;
@@ -32,7 +38,9 @@ typedef struct http_parker {
     http_parked list; /* sentinel of a circular list */
     atomic_int closing;
     int stop;
-    int kicked; /* poll everything on the next sweep */
+    int kick_all;                   /* poll everything on the next sweep */
+    uint64_t tags[HTTP_KICK_TAGS];  /* and what waits on these */
+    size_t n_tags;
     int started;
     pthread_t thread;
 } http_parker;
@@ -45,6 +53,8 @@ int http_parker_add(http_parker *p, http_parked *item);
 int http_parker_closing(http_parker *p);
 /* Poll every parked item now (http_daemon_kick). */
 void http_parker_kick(http_parker *p);
+/* Poll the items with one of these tags, and those without one, now. */
+void http_parker_kick_tags(http_parker *p, const uint64_t *tags, size_t n);
 /* Resume every parked connection; later adds fail. */
 void http_parker_close(http_parker *p);
 /* Join the thread and release (after close and after the daemon stopped). */

@@ -110,14 +110,20 @@ static void describe_metrics(nq_metrics *m)
                     "time from request headers to the last byte of the answer");
 }
 
-/* Jobs ended: connections parked on a sync answer look now, not at
- * their next poll. */
-static void jobs_finished(void *user)
+/* Jobs ended: connections parked on a sync answer for one of them look
+ * now, not at their next poll. */
+static void jobs_finished(void *user, const char *const *ids, int n)
 {
     srv_app *a = user;
-    pthread_mutex_lock(&a->kick_mu);
-    http_daemon_kick(a->kick);
-    pthread_mutex_unlock(&a->kick_mu);
+    uint64_t tags[64];
+    for (int at = 0; at < n; at += 64) {
+        int k = n - at < 64 ? n - at : 64;
+        for (int i = 0; i < k; i++)
+            tags[i] = srv_job_tag(ids[at + i]);
+        pthread_mutex_lock(&a->kick_mu);
+        http_daemon_kick_tags(a->kick, tags, (size_t)k);
+        pthread_mutex_unlock(&a->kick_mu);
+    }
 }
 
 static int make_jobs(srv_app *a, nq_err *err)

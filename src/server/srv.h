@@ -228,6 +228,8 @@ void srv_h_audit_verify(srv_app *a, http_req *req, http_res *res, const char *id
 void srv_h_models_post(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_model_get(srv_app *a, http_req *req, http_res *res, const char *id);
 void srv_h_analytics(srv_app *a, http_req *req, http_res *res, const char *id);
+/* The parker tag of an answer waiting on job id (http_defer.tag): never 0. */
+uint64_t srv_job_tag(const char *id);
 
 /* ---- query arguments and store answers (query.c) ---- */
 

@@ -205,6 +205,15 @@ typedef struct sync_wait {
     int model_ref;        /* the request named a saved model */
 } sync_wait;
 
+/* FNV-1a over the id: a clash only costs the other waiter a poll. */
+uint64_t srv_job_tag(const char *id)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 static int is_final(nq_job_state st)
 {
     return st >= NQ_JOB_SUCCEEDED;
@@ -250,6 +259,7 @@ static void answer(srv_app *a, http_req *req, http_res *res, const char *id, int
     res->defer.cls = w;
     res->defer.poll_interval = SYNC_POLL_S;
     res->defer.due = w->deadline;
+    res->defer.tag = srv_job_tag(w->id);
 }
 
 /* ---- the routes ---- */
