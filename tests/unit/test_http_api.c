@@ -21,6 +21,7 @@
 /* clang-format on */
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -854,6 +855,105 @@ static void test_allocator(void **state)
 #endif
 }
 
+/* ---- the parker's tagged kicks, on a daemon of its own ---- */
+
+/* Two answers deferred with tags 1 and 2 and a poll interval far beyond
+ * the test: only a kick can make the parker look at them. */
+typedef struct kick_fixture {
+    atomic_int polls[2], ready[2], handled;
+} kick_fixture;
+
+typedef struct kick_wait {
+    kick_fixture *f;
+    int k;
+} kick_wait;
+
+static int kick_poll(void *cls, double now)
+{
+    (void)now;
+    kick_wait *w = cls;
+    atomic_fetch_add(&w->f->polls[w->k], 1);
+    return atomic_load(&w->f->ready[w->k]);
+}
+
+static void kick_finish(void *cls, http_req *req, http_res *res)
+{
+    (void)req;
+    kick_wait *w = cls;
+    http_res_static(res, 200, "text/plain", w->k ? "one" : "zero");
+}
+
+static void kick_handler(void *cls, http_req *req, http_res *res)
+{
+    kick_fixture *f = cls;
+    kick_wait *w = nq_arena_alloc(req->arena, sizeof *w);
+    assert_non_null(w);
+    w->f = f;
+    w->k = strcmp(req->path, "/wait/1") == 0;
+    res->defer.poll = kick_poll;
+    res->defer.finish = kick_finish;
+    res->defer.cls = w;
+    res->defer.poll_interval = 60.0;
+    res->defer.tag = (uint64_t)w->k + 1;
+    atomic_fetch_add(&f->handled, 1);
+}
+
+static void test_kick_tags(void **state)
+{
+    (void)state;
+    kick_fixture f;
+    for (int k = 0; k < 2; k++) {
+        atomic_init(&f.polls[k], 0);
+        atomic_init(&f.ready[k], 0);
+    }
+    atomic_init(&f.handled, 0);
+    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
+                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = &f};
+    http_daemon *d = NULL;
+    nq_err err;
+    assert_int_equal(http_daemon_start(&o, &d, &err), 0);
+    int port = http_daemon_port(d);
+    http_conn c[2];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(http_conn_open(&c[k], port), 0);
+        assert_int_equal(http_send(&c[k], "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
+    }
+    for (int i = 0; i < 200 && atomic_load(&f.handled) < 2; i++)
+        http_sleep(0.01);
+    assert_int_equal(atomic_load(&f.handled), 2);
+    http_sleep(0.05); /* parked right after the handler returned */
+
+    /* Job 0 is ready, but the kick names only tag 2: answer 1 is polled
+     * (and still waits), answer 0 is left alone. */
+    atomic_store(&f.ready[0], 1);
+    uint64_t two = 2, one = 1;
+    http_daemon_kick_tags(d, &two, 1);
+    http_resp r;
+    assert_int_not_equal(http_read(&c[0], "GET", &r, 0.3), 0);
+    http_resp_free(&r);
+    assert_int_equal(atomic_load(&f.polls[0]), 0);
+    assert_int_equal(atomic_load(&f.polls[1]), 1);
+
+    /* Its own tag answers it at once. */
+    http_daemon_kick_tags(d, &one, 1);
+    assert_int_equal(http_read(&c[0], "GET", &r, 5.0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "zero");
+    http_resp_free(&r);
+    assert_int_equal(atomic_load(&f.polls[1]), 1);
+
+    /* An untagged kick polls everything. */
+    atomic_store(&f.ready[1], 1);
+    http_daemon_kick(d);
+    assert_int_equal(http_read(&c[1], "GET", &r, 5.0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "one");
+    http_resp_free(&r);
+    for (int k = 0; k < 2; k++)
+        http_conn_close(&c[k]);
+    http_daemon_stop(d);
+}
+
 static void test_metric_names(void **state)
 {
     (void)state;
@@ -1153,6 +1253,7 @@ int main(void)
         cmocka_unit_test(test_openapi_matches_routes),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_allocator),
+        cmocka_unit_test(test_kick_tags),
         cmocka_unit_test_teardown(test_body_limit, own_down),
         cmocka_unit_test_teardown(test_config_precedence, own_down),
         cmocka_unit_test_teardown(test_queue_full, own_down),
