@@ -957,7 +957,30 @@ typedef struct fake_store {
     int hold, calls, written, in_call, max_batch;
     atomic_int runs; /* job functions that ran */
     char names[64];
+    char ended[64][33]; /* the ids on_finished named, in order */
+    int n_ended;
 } fake_store;
+
+static void note_finished(void *user, const char *const *ids, int n)
+{
+    fake_store *f = user;
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(strlen(ids[i]), 32);
+        if (f->n_ended < 64)
+            snprintf(f->ended[f->n_ended], sizeof f->ended[0], "%s", ids[i]);
+        f->n_ended++;
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int times_ended(fake_store *f, const char *id)
+{
+    int k = 0;
+    for (int i = 0; i < f->n_ended && i < 64; i++)
+        k += strcmp(f->ended[i], id) == 0;
+    return k;
+}
 
 static void fake_persist_batch(void *user, const nq_job_record *recs, int n, int *rc,
                                nq_err *err)
@@ -1027,6 +1050,8 @@ static void test_store_stage(void **state)
     c.cache_entries = 0;
     c.persist_batch = fake_persist_batch;
     c.persist_user = &f;
+    c.on_finished = note_finished;
+    c.finished_user = &f;
     nq_jobs *j = NULL;
     nq_err err;
     assert_int_equal(nq_jobs_new(&c, NULL, &j, &err), NQ_OK);
@@ -1075,6 +1100,18 @@ static void test_store_stage(void **state)
      * after the store opened, so two calls or three, not twenty. */
     assert_true(f.calls == 2 || f.calls == 3);
     assert_true(f.max_batch >= 19);
+    /* Each job, failed or not, was named once to on_finished (called
+     * just after the batch is seen finished). */
+    end = nq_clock_s() + 5;
+    while (f.n_ended < 21 && nq_clock_s() < end) {
+        pthread_mutex_unlock(&f.mu);
+        sleep_s(0.001);
+        pthread_mutex_lock(&f.mu);
+    }
+    assert_int_equal(f.n_ended, 21);
+    assert_int_equal(times_ended(&f, first), 1);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(times_ended(&f, ids[i]), 1);
     pthread_mutex_unlock(&f.mu);
 
     /* Shutdown, even without a drain, writes what the workers handed
