@@ -121,7 +121,8 @@ typedef struct nq_jobs_config {
      * of a queued job or mirrored end, on the thread that ended them,
      * without the lock), ids[0..n-1] being theirs: waiters that poll can
      * look now, and only those waiting on these jobs need to. Must be
-     * quick and must not call back into the service. NULL = none. */
+     * quick; it may look at jobs (nq_jobs_wait with no timeout, the
+     * getters) but not submit, cancel or wait. NULL = none. */
     void (*on_finished)(void *user, const char *const *ids, int n);
     void *finished_user;
 } nq_jobs_config;

@@ -151,7 +151,8 @@ void http_daemon_quiesce(http_daemon *d);
  * from any thread while the daemon runs. */
 void http_daemon_kick(http_daemon *d);
 /* The same for what waits on these tags (http_defer.tag) and what has no
- * tag: the rest keep their next poll. Safe from any thread. */
+ * tag, polled on the calling thread before this returns: the rest keep
+ * their next poll. Safe from any thread that holds no lock a poll takes. */
 void http_daemon_kick_tags(http_daemon *d, const uint64_t *tags, size_t n);
 /* Wake every parked connection (deferred answers finish, streams end),
  * close all connections, join the threads, free. NULL is allowed. */

@@ -28,19 +28,13 @@ struct http_parked {
     double next_at;  /* private */
 };
 
-/* Tags a parker holds between sweeps; more kicked before a sweep make it
- * poll everything. */
-#define HTTP_KICK_TAGS 256
-
 typedef struct http_parker {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     http_parked list; /* sentinel of a circular list */
     atomic_int closing;
     int stop;
-    int kick_all;                   /* poll everything on the next sweep */
-    uint64_t tags[HTTP_KICK_TAGS];  /* and what waits on these */
-    size_t n_tags;
+    int kicked; /* poll everything on the next sweep */
     int started;
     pthread_t thread;
 } http_parker;
@@ -53,7 +47,8 @@ int http_parker_add(http_parker *p, http_parked *item);
 int http_parker_closing(http_parker *p);
 /* Poll every parked item now (http_daemon_kick). */
 void http_parker_kick(http_parker *p);
-/* Poll the items with one of these tags, and those without one, now. */
+/* Poll the items with one of these tags, and those without one, now, on
+ * the calling thread. */
 void http_parker_kick_tags(http_parker *p, const uint64_t *tags, size_t n);
 /* Resume every parked connection; later adds fail. */
 void http_parker_close(http_parker *p);

@@ -16,7 +16,6 @@
  * connection before it was suspended, nor miss one parked while closing. */
 #include "http_internal.h"
 
-#include <string.h>
 #include <time.h>
 
 static double mono_now(void)
@@ -40,34 +39,17 @@ static double next_poll(const http_parked *it, double now)
     return it->due > 0 && it->due < at ? it->due : at;
 }
 
-static int kick_pending(const http_parker *p)
-{
-    return p->kick_all || p->n_tags > 0;
-}
-
-/* Whether the kicks since the last sweep concern the item. */
-static int kicked(const http_parker *p, const http_parked *it)
-{
-    if (p->kick_all || (!it->tag && p->n_tags))
-        return 1;
-    for (size_t i = 0; i < p->n_tags; i++)
-        if (p->tags[i] == it->tag)
-            return 1;
-    return 0;
-}
-
-/* Poll the due items and those a kick concerns, resume the ready ones;
- * returns when to look next. A kick naming its jobs spares the others'
- * polls: with every connection waiting on a job, a store batch ends a few
- * of them and the rest would each take the job service's lock for
- * nothing. */
+/* Poll the due items (every item after a kick), resume the ready ones;
+ * returns when to look next. */
 static double sweep(http_parker *p, double now)
 {
     double next = now + 3600.0;
+    int all = p->kicked;
+    p->kicked = 0;
     http_parked *it = p->list.next;
     while (it != &p->list) {
         http_parked *nx = it->next;
-        if (it->next_at <= now || kicked(p, it)) {
+        if (all || it->next_at <= now) {
             if (it->poll(it->cls, now)) {
                 unlink_item(it);
                 MHD_resume_connection(it->mhd);
@@ -80,8 +62,6 @@ static double sweep(http_parker *p, double now)
             next = it->next_at;
         it = nx;
     }
-    p->kick_all = 0;
-    p->n_tags = 0;
     return next;
 }
 
@@ -102,7 +82,7 @@ static void *parker_main(void *arg)
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
         double next = sweep(p, mono_now());
-        if (!p->stop && !kick_pending(p))
+        if (!p->stop && !p->kicked)
             wait_until(p, next);
     }
     pthread_mutex_unlock(&p->lock);
@@ -115,8 +95,7 @@ int http_parker_start(http_parker *p)
     p->list.next = p->list.prev = &p->list;
     atomic_init(&p->closing, 0);
     p->stop = 0;
-    p->kick_all = 0;
-    p->n_tags = 0;
+    p->kicked = 0;
     p->started = 0;
     if (pthread_mutex_init(&p->lock, NULL))
         return -1;
@@ -158,26 +137,40 @@ int http_parker_add(http_parker *p, http_parked *item)
 void http_parker_kick(http_parker *p)
 {
     pthread_mutex_lock(&p->lock);
-    if (p->list.next != &p->list && !p->kick_all) {
-        if (!kick_pending(p))
-            pthread_cond_signal(&p->wake);
-        p->kick_all = 1;
+    if (p->list.next != &p->list && !p->kicked) {
+        p->kicked = 1;
+        pthread_cond_signal(&p->wake);
     }
     pthread_mutex_unlock(&p->lock);
 }
 
+static int tagged(const http_parked *it, const uint64_t *tags, size_t n)
+{
+    if (!it->tag)
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (tags[i] == it->tag)
+            return 1;
+    return 0;
+}
+
+/* Done here, on the kicking thread (the one that ended the jobs), rather
+ * than by waking the parker: that saves a thread hand-off per store
+ * batch, and polling only the named items spares the others a look at
+ * the job service each (with every connection waiting on a job, a batch
+ * ends a few of them). */
 void http_parker_kick_tags(http_parker *p, const uint64_t *tags, size_t n)
 {
     pthread_mutex_lock(&p->lock);
-    if (p->list.next != &p->list && !p->kick_all && n > 0) {
-        if (!kick_pending(p))
-            pthread_cond_signal(&p->wake);
-        if (n > HTTP_KICK_TAGS - p->n_tags) {
-            p->kick_all = 1;
-        } else {
-            memcpy(p->tags + p->n_tags, tags, n * sizeof *tags);
-            p->n_tags += n;
+    double now = mono_now();
+    http_parked *it = p->list.next;
+    while (it != &p->list && n > 0) {
+        http_parked *nx = it->next;
+        if (tagged(it, tags, n) && it->poll(it->cls, now)) {
+            unlink_item(it);
+            MHD_resume_connection(it->mhd);
         }
+        it = nx;
     }
     pthread_mutex_unlock(&p->lock);
 }
