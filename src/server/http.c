@@ -378,7 +378,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 /* ---- the daemon ---- */
 
-#define HTTP_CONN_MEMORY (32 * 1024)
+#define HTTP_CONN_MEMORY (16 * 1024)
 
 static struct MHD_Daemon *start_mhd(http_daemon *d, int ipv6)
 {
@@ -390,10 +390,12 @@ static struct MHD_Daemon *start_mhd(http_daemon *d, int ipv6)
         {MHD_OPTION_CONNECTION_LIMIT, d->o.max_connections, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, d->o.timeout_s, NULL},
         /* Per-connection memory for the request line, headers and response
-         * headers (bodies are ours, bounded by max_body): 32 KiB, stated
+         * headers (bodies are ours, bounded by max_body): 16 KiB, stated
          * rather than left to the library's default. With 10,000 held
-         * connections that is at most 320 MiB, and headers beyond it are
-         * refused with 431. */
+         * connections that is at most 160 MiB, and headers beyond it are
+         * refused with 431. libmicrohttpd zeroes the whole area before
+         * each request of a keep-alive connection, so it is kept no larger
+         * than headers need. */
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, d},
         /* A pool of one is a plain internal poll thread; the option is left out. */

@@ -672,6 +672,34 @@ static void test_keep_alive(void **state)
     free(body);
 }
 
+/* Request headers share a 16 KiB area per connection with the answer's
+ * headers: 10 KB of them (twice, on one kept-alive connection) is served,
+ * 20 KB is refused with 431, never a crash or a hang. */
+static void test_header_size(void **state)
+{
+    (void)state;
+    size_t sizes[] = {10000, 10000, 20000};
+    int want[] = {200, 200, 431};
+    http_conn c;
+    assert_int_equal(http_conn_open(&c, g_srv.port), 0);
+    for (int i = 0; i < 3; i++) {
+        char *h = malloc(sizes[i] + 32);
+        assert_non_null(h);
+        int n = snprintf(h, 32, "X-Big: ");
+        memset(h + n, 'a' + i, sizes[i]);
+        memcpy(h + n + sizes[i], "\r\n", 3);
+        http_resp r;
+        int sent = http_send(&c, "GET", "/healthz", h, NULL, 0);
+        free(h);
+        if (want[i] == 431 && sent != 0) /* refused before all of it was read */
+            break;
+        assert_int_equal(http_read(&c, "GET", &r, HTTP_TIMEOUT_S), 0);
+        assert_int_equal(r.status, want[i]);
+        http_resp_free(&r);
+    }
+    http_conn_close(&c);
+}
+
 /* ---- limits on the shared server (defaults) ---- */
 
 static char *nested_body(int depth)
@@ -1248,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_access_log),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_header_size),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_huge_content_length_default),
         cmocka_unit_test(test_openapi_matches_routes),
