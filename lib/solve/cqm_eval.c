@@ -49,7 +49,12 @@ static int expr_finish(const nq_cqm *m, nq_cqm_expr *e)
         }
     }
     e->n_quad = k;
-    if (e->n_lin > 1) /* qsort needs a non-NULL array even for 0 elements */
+    /* Terms usually arrive in atom order (a model read from a document
+     * lists them as its variables): then there is nothing to sort. */
+    int32_t sorted = 1;
+    for (int32_t i = 1; i < e->n_lin && sorted; i++)
+        sorted = e->lin[i - 1].atom <= e->lin[i].atom;
+    if (!sorted) /* qsort needs a non-NULL array even for 0 elements */
         qsort(e->lin, (size_t)e->n_lin, sizeof *e->lin, cmp_lin);
     k = 0;
     for (int32_t i = 0; i < e->n_lin; i++) {
@@ -64,7 +69,10 @@ static int expr_finish(const nq_cqm *m, nq_cqm_expr *e)
         if (e->lin[i].w != 0)
             e->lin[k++] = e->lin[i];
     e->n_lin = k;
-    if (e->n_quad > 1)
+    sorted = 1;
+    for (int32_t i = 1; i < e->n_quad && sorted; i++)
+        sorted = cmp_quad(&e->quad[i - 1], &e->quad[i]) <= 0;
+    if (!sorted)
         qsort(e->quad, (size_t)e->n_quad, sizeof *e->quad, cmp_quad);
     k = 0;
     for (int32_t i = 0; i < e->n_quad; i++) {
