@@ -6,5 +6,7 @@
 
 /* Violation of lhs (sense) rhs, zero within the tolerance. */
 double nq__cqm_violation(nq_cqm_sense sense, double lhs, double rhs);
+/* nq_cqm_atom for a reference of known length n (ref[n] is its NUL). */
+int nq__cqm_atom_n(const nq_cqm *m, const char *ref, size_t n, nq_err *err);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cqm_internal.h"
 #include "cqm_json.h"
 
 /* A decision request carries the model next to members that other readers
@@ -217,11 +218,11 @@ static int ref_error(cqm_reader *r, const char *ref, const char *ptr, const nq_e
 /* The atom a term names: "x" (binary, integer) or "site=label" (choice). */
 static int resolve(cqm_reader *r, const char *ref, size_t len, const char *ptr, int32_t *atom)
 {
-    if (strlen(ref) != len)
+    if (memchr(ref, '\0', len))
         return nq_err_set(r->err, NQ_EINVAL, ptr, "name contains a NUL character");
     nq_err found;
     nq_err_clear(&found);
-    int a = nq_cqm_atom(r->m, ref, &found);
+    int a = nq__cqm_atom_n(r->m, ref, len, &found);
     if (a < 0)
         return ref_error(r, ref, ptr, &found);
     *atom = a;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nqba/cqm.h"
+#include "cqm_internal.h"
 
 static char *dup_str(const char *s)
 {
@@ -276,9 +277,14 @@ int nq_cqm_add_choice(nq_cqm *m, const char *name, const char *const *labels, in
 
 int nq_cqm_atom(const nq_cqm *m, const char *ref, nq_err *err)
 {
-    const char *eq = strchr(ref, '=');
+    return nq__cqm_atom_n(m, ref, strlen(ref), err);
+}
+
+int nq__cqm_atom_n(const nq_cqm *m, const char *ref, size_t n, nq_err *err)
+{
+    const char *eq = memchr(ref, '=', n);
     char name[NQ_CQM_MAX_NAME + 1];
-    size_t len = eq ? (size_t)(eq - ref) : strlen(ref);
+    size_t len = eq ? (size_t)(eq - ref) : n;
     if (len == 0 || len > NQ_CQM_MAX_NAME)
         return nq_err_set(err, NQ_ENOTFOUND, NULL, "unknown variable '%.*s'",
                           (int)(len > 64 ? 64 : len), ref);
