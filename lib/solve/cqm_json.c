@@ -55,6 +55,15 @@ typedef struct term_sink {
     int32_t idx;
 } term_sink;
 
+/* Names are short: a plain loop beats a call into the C library. */
+static int has_nul(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s[i])
+            return 1;
+    return 0;
+}
+
 static int listed(const char *key, const char *const *list)
 {
     for (; *list; list++)
@@ -218,7 +227,7 @@ static int ref_error(cqm_reader *r, const char *ref, const char *ptr, const nq_e
 /* The atom a term names: "x" (binary, integer) or "site=label" (choice). */
 static int resolve(cqm_reader *r, const char *ref, size_t len, const char *ptr, int32_t *atom)
 {
-    if (memchr(ref, '\0', len))
+    if (has_nul(ref, len))
         return nq_err_set(r->err, NQ_EINVAL, ptr, "name contains a NUL character");
     nq_err found;
     nq_err_clear(&found);
@@ -543,21 +552,23 @@ static const char *plain_binary(const json_t *v)
 {
     const json_t *name = NULL, *type = NULL, *m;
     const char *key;
+    size_t klen;
     if (!json_is_object(v) || json_object_size(v) != 2)
         return NULL;
-    json_object_foreach((json_t *)v, key, m)
+    /* Fixed-length compares: the compiler makes them a load and a test. */
+    json_object_keylen_foreach((json_t *)v, key, klen, m)
     {
-        if (strcmp(key, "name") == 0)
+        if (klen == 4 && memcmp(key, "name", 4) == 0)
             name = m;
-        else if (strcmp(key, "type") == 0)
+        else if (klen == 4 && memcmp(key, "type", 4) == 0)
             type = m;
     }
     if (!json_is_string(name) || !json_is_string(type) || json_string_length(type) != 6 ||
-        strcmp(json_string_value(type), "binary") != 0)
+        memcmp(json_string_value(type), "binary", 6) != 0)
         return NULL;
     size_t len = json_string_length(name);
     const char *s = json_string_value(name);
-    return len <= NQ_CQM_MAX_NAME && !memchr(s, '\0', len) ? s : NULL;
+    return len <= NQ_CQM_MAX_NAME && !has_nul(s, len) ? s : NULL;
 }
 
 static int read_variable(cqm_reader *r, const json_t *v, const char *vptr)

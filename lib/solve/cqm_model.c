@@ -282,9 +282,11 @@ int nq_cqm_atom(const nq_cqm *m, const char *ref, nq_err *err)
 
 int nq__cqm_atom_n(const nq_cqm *m, const char *ref, size_t n, nq_err *err)
 {
-    const char *eq = memchr(ref, '=', n);
+    size_t len = 0; /* names are short: a plain loop beats a call to memchr */
+    while (len < n && ref[len] != '=')
+        len++;
+    const char *eq = len < n ? ref + len : NULL;
     char name[NQ_CQM_MAX_NAME + 1];
-    size_t len = eq ? (size_t)(eq - ref) : n;
     if (len == 0 || len > NQ_CQM_MAX_NAME)
         return nq_err_set(err, NQ_ENOTFOUND, NULL, "unknown variable '%.*s'",
                           (int)(len > 64 ? 64 : len), ref);
