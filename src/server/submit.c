@@ -91,7 +91,7 @@ static int too_deep(const char *s, size_t n, int max)
 }
 
 /* Checks that need no parsing; 0 when the request may go on. */
-static int check_headers(srv_app *a, http_req *req, http_res *res, nq_job_priority *prio)
+static int check_headers(http_req *req, http_res *res, nq_job_priority *prio)
 {
     if (!is_json_type(http_req_header(req, "Content-Type"))) {
         srv_problem(res, req, 415, "unsupported-media-type",
@@ -107,13 +107,22 @@ static int check_headers(srv_app *a, http_req *req, http_res *res, nq_job_priori
         srv_problem(res, req, 400, "bad-header", "Idempotency-Key must be 1..256 bytes", NULL);
         return -1;
     }
+    return 0;
+}
+
+/* A body that does not parse: 413 when it nests too deep, whatever else
+ * is wrong with it, else the parser's error. Every document deeper than
+ * the limit fails the parse, so the raw count runs only then, not on
+ * every body. */
+static void parse_problem(srv_app *a, http_req *req, http_res *res, const nq_err *err)
+{
     if (too_deep(req->body, req->body_len, a->json.max_depth)) {
         char detail[80];
         snprintf(detail, sizeof detail, "nesting is deeper than %d levels", a->json.max_depth);
         srv_problem(res, req, 413, "too-large", detail, NULL);
-        return -1;
+        return;
     }
-    return 0;
+    srv_problem_err(res, req, err, 1);
 }
 
 /* ---- answers ---- */
@@ -388,13 +397,13 @@ static void submit(srv_app *a, http_req *req, http_res *res, const srv_kind *k)
     json_t *doc = NULL;
     void *prepared = NULL;
     nq_err_clear(&err);
-    if (check_headers(a, req, res, &prio))
+    if (check_headers(req, res, &prio))
         return;
     const char *key = body_key(a, req, k);
     if (answer_repeat(a, req, res, key))
         return;
     if (nq_json_parse(req->body, req->body_len, "request body", &a->json, &doc, &err)) {
-        srv_problem_err(res, req, &err, 1);
+        parse_problem(a, req, res, &err);
         return;
     }
     char *ref_text = NULL; /* a saved model's request, stored as the decision's request */

@@ -735,6 +735,14 @@ static void test_deep_nesting(void **state)
         http_resp_free(&r);
         free(b);
     }
+    /* Too deep and not even JSON (never closed): still 413, not 400. */
+    char open[200];
+    memset(open, '[', sizeof open - 1);
+    open[sizeof open - 1] = '\0';
+    http_resp r;
+    http_post_json(g_srv.port, SOLVE, NULL, open, &r);
+    http_expect_status(&r, 413, "deep and malformed");
+    http_resp_free(&r);
 }
 
 /* A Content-Length past the default limit (16 MiB) is refused at once,
