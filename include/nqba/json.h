@@ -50,6 +50,10 @@ int nq_json_get_bool(const json_t *obj, const char *ptr, const char *key,
 /* *out points into obj (valid while obj lives). */
 int nq_json_get_string(const json_t *obj, const char *ptr, const char *key,
                        int required, size_t max_len, const char **out, nq_err *err);
+/* The same checks on v, the member key of the object at ptr, found by the
+ * caller (errors name ptr/key). */
+int nq_json_member_string(const json_t *v, const char *ptr, const char *key, size_t max_len,
+                          const char **out, nq_err *err);
 /* Member of a given jansson type (JSON_OBJECT or JSON_ARRAY); *out borrowed. */
 int nq_json_get_typed(const json_t *obj, const char *ptr, const char *key,
                       int required, json_type type, json_t **out, nq_err *err);

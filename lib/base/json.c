@@ -353,11 +353,17 @@ int nq_json_get_bool(const json_t *obj, const char *ptr, const char *key, int re
 int nq_json_get_string(const json_t *obj, const char *ptr, const char *key, int required,
                        size_t max_len, const char **out, nq_err *err)
 {
-    char where[NQ_JSON_PTR_MAX];
     json_t *v;
     int rc = member(obj, ptr, key, required, &v, err);
     if (rc || !v)
         return rc;
+    return nq_json_member_string(v, ptr, key, max_len, out, err);
+}
+
+int nq_json_member_string(const json_t *v, const char *ptr, const char *key, size_t max_len,
+                          const char **out, nq_err *err)
+{
+    char where[NQ_JSON_PTR_MAX];
     if (json_is_string(v) && json_string_length(v) <= max_len &&
         strlen(json_string_value(v)) == json_string_length(v)) {
         *out = json_string_value(v);

@@ -33,11 +33,15 @@
 static const char *const top_keys[] = {"variables",   "objective", "constraints", "rules",
                                        "facts",       "options",   "baseline",    "name",
                                        "description", NULL};
+/* A variable's members, by index in var_keys, and those each kind takes. */
+enum { VK_NAME, VK_TYPE, VK_LB, VK_UB, VK_OPTIONS, VK_FIXED, VK_VETO, VK_N };
 static const char *const var_keys[] = {"name",    "type",  "lb",   "ub",
                                        "options", "fixed", "veto", NULL};
-static const char *const binary_keys[] = {"name", "type", "fixed", NULL};
-static const char *const integer_keys[] = {"name", "type", "lb", "ub", "fixed", NULL};
-static const char *const choice_keys[] = {"name", "type", "options", "fixed", "veto", NULL};
+#define VK_BIT(k) (1u << (k))
+#define VK_COMMON (VK_BIT(VK_NAME) | VK_BIT(VK_TYPE) | VK_BIT(VK_FIXED))
+static const unsigned binary_keys = VK_COMMON;
+static const unsigned integer_keys = VK_COMMON | VK_BIT(VK_LB) | VK_BIT(VK_UB);
+static const unsigned choice_keys = VK_COMMON | VK_BIT(VK_OPTIONS) | VK_BIT(VK_VETO);
 static const char *const objective_keys[] = {"sense",     "offset", "linear",
                                              "quadratic", "groups", NULL};
 static const char *const group_keys[] = {"name", "linear", "quadratic", NULL};
@@ -60,14 +64,6 @@ static int has_nul(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!s[i])
-            return 1;
-    return 0;
-}
-
-static int listed(const char *key, const char *const *list)
-{
-    for (; *list; list++)
-        if (strcmp(key, *list) == 0)
             return 1;
     return 0;
 }
@@ -360,19 +356,51 @@ static int parse_kind(cqm_reader *r, const char *type, const char *vptr, nq_cqm_
     return NQ_OK;
 }
 
+/* A variable entry's members, gathered in one pass: models have many
+ * variables, and a lookup per member and a pass per check add up. */
+typedef struct var_members {
+    const json_t *at[VK_N]; /* by VK_*, NULL when absent */
+    int order[VK_N];        /* the members present, in document order */
+    int n;
+    int unknown;            /* a member not in var_keys was seen */
+} var_members;
+
+static int var_key(const char *key)
+{
+    for (int k = 0; k < VK_N; k++)
+        if (key[0] == var_keys[k][0] && strcmp(key, var_keys[k]) == 0)
+            return k;
+    return -1;
+}
+
+static void gather(const json_t *v, var_members *vm)
+{
+    const char *key;
+    json_t *m;
+    memset(vm, 0, sizeof *vm);
+    json_object_foreach((json_t *)v, key, m)
+    {
+        int k = var_key(key);
+        if (k < 0) {
+            vm->unknown = 1;
+            return;
+        }
+        vm->at[k] = m;
+        vm->order[vm->n++] = k;
+    }
+}
+
 /* Members that belong to another kind ("lb" on a binary) get a message
  * that names the kind, not just "unknown member". */
-static int check_kind_keys(cqm_reader *r, const json_t *v, const char *vptr, nq_cqm_kind kind,
-                           const char *type)
+static int check_kind_keys(cqm_reader *r, const var_members *vm, const char *vptr,
+                           nq_cqm_kind kind, const char *type)
 {
-    const char *const *allowed = kind == NQ_CQM_BINARY    ? binary_keys
-                                 : kind == NQ_CQM_INTEGER ? integer_keys
-                                                          : choice_keys;
-    const char *key;
-    json_t *member;
-    json_object_foreach((json_t *)v, key, member)
-    {
-        if (!listed(key, allowed)) {
+    unsigned allowed = kind == NQ_CQM_BINARY    ? binary_keys
+                       : kind == NQ_CQM_INTEGER ? integer_keys
+                                                : choice_keys;
+    for (int i = 0; i < vm->n; i++) {
+        const char *key = var_keys[vm->order[i]];
+        if (!(allowed & VK_BIT(vm->order[i]))) {
             char ptr[NQ_JSON_PTR_MAX];
             nq_json_ptr_key(ptr, vptr, key);
             return nq_err_set(r->err, NQ_EINVAL, ptr, "\"%s\" does not apply to %s variables", key,
@@ -380,6 +408,16 @@ static int check_kind_keys(cqm_reader *r, const json_t *v, const char *vptr, nq_
         }
     }
     return NQ_OK;
+}
+
+/* A required string member already gathered (m), or the error that says
+ * it is missing. */
+static int var_string(cqm_reader *r, const json_t *v, const json_t *m, const char *vptr,
+                      const char *key, size_t max_len, const char **out)
+{
+    if (!m)
+        return nq_json_get_string(v, vptr, key, 1, max_len, out, r->err);
+    return nq_json_member_string(m, vptr, key, max_len, out, r->err);
 }
 
 static int read_bounds(cqm_reader *r, const json_t *v, const char *vptr, int64_t *lb, int64_t *ub)
@@ -543,58 +581,30 @@ static int add_variable(cqm_reader *r, const json_t *v, const char *vptr, const 
     return nq__cqm_err_at(r->err, idx, ptr);
 }
 
-/* The most common entry, {"name": "...", "type": "binary"} in either
- * order with a usable name, read in one pass over its two members instead
- * of the checks below (each a lookup or a pass): for it they all pass and
- * nothing else is there. Any other entry, valid or not, takes the general
- * path, which words every error. */
-static const char *plain_binary(const json_t *v)
-{
-    const json_t *name = NULL, *type = NULL, *m;
-    const char *key;
-    size_t klen;
-    if (!json_is_object(v) || json_object_size(v) != 2)
-        return NULL;
-    /* Fixed-length compares: the compiler makes them a load and a test. */
-    json_object_keylen_foreach((json_t *)v, key, klen, m)
-    {
-        if (klen == 4 && memcmp(key, "name", 4) == 0)
-            name = m;
-        else if (klen == 4 && memcmp(key, "type", 4) == 0)
-            type = m;
-    }
-    if (!json_is_string(name) || !json_is_string(type) || json_string_length(type) != 6 ||
-        memcmp(json_string_value(type), "binary", 6) != 0)
-        return NULL;
-    size_t len = json_string_length(name);
-    const char *s = json_string_value(name);
-    return len <= NQ_CQM_MAX_NAME && !has_nul(s, len) ? s : NULL;
-}
-
 static int read_variable(cqm_reader *r, const json_t *v, const char *vptr)
 {
-    const char *name = plain_binary(v), *type = NULL;
-    if (name) {
-        int idx = add_variable(r, v, vptr, name, NQ_CQM_BINARY);
-        return idx < 0 ? idx : NQ_OK;
-    }
+    const char *name = NULL, *type = NULL;
     nq_cqm_kind kind = NQ_CQM_BINARY;
-    int rc = nq_json_check_keys(v, vptr, var_keys, r->err);
+    var_members vm;
+    if (!json_is_object(v))
+        return nq_json_check_keys(v, vptr, var_keys, r->err); /* words "expected an object" */
+    gather(v, &vm);
+    int rc = vm.unknown ? nq_json_check_keys(v, vptr, var_keys, r->err) : NQ_OK;
     if (!rc)
-        rc = nq_json_get_string(v, vptr, "name", 1, NQ_CQM_MAX_NAME, &name, r->err);
+        rc = var_string(r, v, vm.at[VK_NAME], vptr, "name", NQ_CQM_MAX_NAME, &name);
     if (!rc)
-        rc = nq_json_get_string(v, vptr, "type", 1, 64, &type, r->err);
+        rc = var_string(r, v, vm.at[VK_TYPE], vptr, "type", 64, &type);
     if (!rc)
         rc = parse_kind(r, type, vptr, &kind);
     if (!rc)
-        rc = check_kind_keys(r, v, vptr, kind, type);
+        rc = check_kind_keys(r, &vm, vptr, kind, type);
     if (rc)
         return rc;
     int idx = add_variable(r, v, vptr, name, kind);
     if (idx < 0)
         return idx;
-    rc = read_veto(r, v, vptr, idx);
-    return rc ? rc : read_fixed(r, v, vptr, idx);
+    rc = vm.at[VK_VETO] ? read_veto(r, v, vptr, idx) : NQ_OK;
+    return rc || !vm.at[VK_FIXED] ? rc : read_fixed(r, v, vptr, idx);
 }
 
 static int read_variables(cqm_reader *r, const json_t *root, const char *ptr)
