@@ -5,18 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nqba/strhash.h"
 #include "service_internal.h"
 
 #define MAP_MIN_SLOTS 64
 
-/* FNV-1a: keys are ids, SHA-256 hex and client-chosen header values; a
- * client can at worst lengthen the chains of its own keys. */
+/* Keys are ids, SHA-256 hex and client-chosen header values. */
 static size_t key_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
+    return (size_t)nq_str_hash(s);
 }
 
 void nq__map_init(nq__map *m)

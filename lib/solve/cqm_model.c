@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nqba/cqm.h"
+#include "nqba/strhash.h"
 #include "cqm_internal.h"
 
 static char *dup_str(const char *s)
@@ -75,14 +76,6 @@ void nq_cqm_free(nq_cqm *m)
 
 /* ---- the name index ------------------------------------------------------ */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Name of entry i of a table: variables or constraints. */
 static const char *entry_name(const nq_cqm *m, int cons, int32_t i)
 {
@@ -96,7 +89,7 @@ static int32_t slot_find(const nq_cqm *m, int cons, const char *name)
     if (!n)
         return -1;
     uint32_t mask = (uint32_t)n - 1;
-    for (uint32_t s = (uint32_t)hash_str(name) & mask;; s = (s + 1) & mask) {
+    for (uint32_t s = (uint32_t)nq_str_hash(name) & mask;; s = (s + 1) & mask) {
         int32_t v = slots[s];
         if (v < 0)
             return -1;
@@ -109,7 +102,7 @@ static void slot_insert(nq_cqm *m, int cons, int32_t v)
 {
     int32_t *slots = cons ? m->con_slots : m->name_slots;
     uint32_t mask = (uint32_t)(cons ? m->n_con_slots : m->n_slots) - 1;
-    uint32_t s = (uint32_t)hash_str(entry_name(m, cons, v)) & mask;
+    uint32_t s = (uint32_t)nq_str_hash(entry_name(m, cons, v)) & mask;
     while (slots[s] >= 0)
         s = (s + 1) & mask;
     slots[s] = v;

@@ -13,6 +13,7 @@
  * Every error names the JSON pointer of the offending value. */
 #include "nqba/io.h"
 #include "nqba/json.h"
+#include "nqba/strhash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -52,17 +53,10 @@ static const char *got(char out[24], const json_t *v)
     return out;
 }
 
-static size_t name_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
-}
 
 static size_t map_slot(const name_map *m, const char *name)
 {
-    size_t mask = m->nslots - 1, k = name_hash(name) & mask;
+    size_t mask = m->nslots - 1, k = (size_t)nq_str_hash(name) & mask;
     while (m->slots[k] && strcmp(m->names[m->slots[k] - 1], name) != 0)
         k = (k + 1) & mask;
     return k;

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "nqba/clock.h"
+#include "nqba/strhash.h"
 #include "srv.h"
 
 #define IDEMPOTENCY_KEY_MAX 256
@@ -214,12 +215,10 @@ typedef struct sync_wait {
     int model_ref;        /* the request named a saved model */
 } sync_wait;
 
-/* FNV-1a over the id: a clash only costs the other waiter a poll. */
+/* A clash only costs the other waiter a poll. */
 uint64_t srv_job_tag(const char *id)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    uint64_t h = nq_str_hash(id);
     return h ? h : 1;
 }
 
