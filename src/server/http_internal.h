@@ -34,7 +34,8 @@ typedef struct http_parker {
     http_parked list; /* sentinel of a circular list */
     atomic_int closing;
     int stop;
-    int kicked; /* poll everything on the next sweep */
+    int kicked;         /* poll everything on the next sweep */
+    double sleep_until; /* the parker's wake-up while it waits, else 0 */
     int started;
     pthread_t thread;
 } http_parker;

@@ -82,8 +82,11 @@ static void *parker_main(void *arg)
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
         double next = sweep(p, mono_now());
-        if (!p->stop && !p->kicked)
+        if (!p->stop && !p->kicked) {
+            p->sleep_until = next;
             wait_until(p, next);
+            p->sleep_until = 0.0;
+        }
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -96,6 +99,7 @@ int http_parker_start(http_parker *p)
     atomic_init(&p->closing, 0);
     p->stop = 0;
     p->kicked = 0;
+    p->sleep_until = 0.0;
     p->started = 0;
     if (pthread_mutex_init(&p->lock, NULL))
         return -1;
@@ -128,8 +132,12 @@ int http_parker_add(http_parker *p, http_parked *item)
     item->next = &p->list;
     p->list.prev->next = item;
     p->list.prev = item;
-    /* The parker may be sleeping past this item's first poll. */
-    pthread_cond_signal(&p->wake);
+    /* Wake the parker only when it sleeps past this item's first poll.
+     * Adds happen only while it waits (it holds the lock otherwise), and
+     * in the steady state an older item is due first: a wake-up per add
+     * would cost a thread hand-off and a sweep of the list per request. */
+    if (item->next_at < p->sleep_until)
+        pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return 0;
 }

@@ -893,10 +893,12 @@ static void test_allocator(void **state)
 
 /* ---- the parker's tagged kicks, on a daemon of its own ---- */
 
-/* Two answers deferred with tags 1 and 2 and a poll interval far beyond
- * the test: only a kick can make the parker look at them. */
+/* Two answers deferred with tags 1 and 2 and their own poll intervals
+ * (test_kick_tags: far beyond the test, so that only a kick can make the
+ * parker look at them). */
 typedef struct kick_fixture {
     atomic_int polls[2], ready[2], handled;
+    double interval[2];
 } kick_fixture;
 
 typedef struct kick_wait {
@@ -929,20 +931,27 @@ static void kick_handler(void *cls, http_req *req, http_res *res)
     res->defer.poll = kick_poll;
     res->defer.finish = kick_finish;
     res->defer.cls = w;
-    res->defer.poll_interval = 60.0;
+    res->defer.poll_interval = f->interval[w->k];
     res->defer.tag = (uint64_t)w->k + 1;
     atomic_fetch_add(&f->handled, 1);
+}
+
+static void kick_fixture_init(kick_fixture *f, double interval0, double interval1)
+{
+    for (int k = 0; k < 2; k++) {
+        atomic_init(&f->polls[k], 0);
+        atomic_init(&f->ready[k], 0);
+    }
+    atomic_init(&f->handled, 0);
+    f->interval[0] = interval0;
+    f->interval[1] = interval1;
 }
 
 static void test_kick_tags(void **state)
 {
     (void)state;
     kick_fixture f;
-    for (int k = 0; k < 2; k++) {
-        atomic_init(&f.polls[k], 0);
-        atomic_init(&f.ready[k], 0);
-    }
-    atomic_init(&f.handled, 0);
+    kick_fixture_init(&f, 60.0, 60.0);
     http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
                           .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = &f};
     http_daemon *d = NULL;
@@ -985,6 +994,43 @@ static void test_kick_tags(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "one");
     http_resp_free(&r);
+    for (int k = 0; k < 2; k++)
+        http_conn_close(&c[k]);
+    http_daemon_stop(d);
+}
+
+/* Without kicks the parker polls each answer at its interval, also one
+ * parked while it sleeps towards a later poll (the first answer's, a
+ * minute away): it is woken for the earlier one. */
+static void test_parker_interval(void **state)
+{
+    (void)state;
+    kick_fixture f;
+    kick_fixture_init(&f, 60.0, 0.02);
+    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
+                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = &f};
+    http_daemon *d = NULL;
+    nq_err err;
+    assert_int_equal(http_daemon_start(&o, &d, &err), 0);
+    int port = http_daemon_port(d);
+    http_conn c[2];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(http_conn_open(&c[k], port), 0);
+        assert_int_equal(http_send(&c[k], "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
+        for (int i = 0; i < 200 && atomic_load(&f.handled) < k + 1; i++)
+            http_sleep(0.01);
+        http_sleep(0.05); /* parked, and the parker asleep again */
+    }
+    /* Ready without a kick: answered within a few of its intervals. */
+    atomic_store(&f.ready[1], 1);
+    http_resp r;
+    assert_int_equal(http_read(&c[1], "GET", &r, 2.0), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "one");
+    http_resp_free(&r);
+    assert_true(atomic_load(&f.polls[1]) >= 2);
+    assert_int_equal(atomic_load(&f.polls[0]), 0);
+    /* The other still waits for its own interval; closing answers it. */
     for (int k = 0; k < 2; k++)
         http_conn_close(&c[k]);
     http_daemon_stop(d);
@@ -1291,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_allocator),
         cmocka_unit_test(test_kick_tags),
+        cmocka_unit_test(test_parker_interval),
         cmocka_unit_test_teardown(test_body_limit, own_down),
         cmocka_unit_test_teardown(test_config_precedence, own_down),
         cmocka_unit_test_teardown(test_queue_full, own_down),
