@@ -1,14 +1,22 @@
 /* log.c - the access log: one JSON object per request, one line each.
  *
- * A line is formatted on the stack and handed to the kernel in one
- * write(2) under a mutex, so lines from the HTTP threads never interleave,
- * also not with other writers of the same file (O_APPEND). Fields that
- * come from the client (path, ids) are JSON-escaped and truncated to a
- * bounded length; a log line never allocates. */
+ * A line is formatted on the stack. To a file, whole lines are appended
+ * under a mutex to a buffer that a flusher thread hands to the kernel in
+ * one write(2), at most SRV_LOG_FLUSH_S after the first line it holds (or
+ * the writer does, when the buffer is full): a write(2) per request cost
+ * about 3 % of the server's CPU per uncached decision, and more of a
+ * cached answer's. Lines never interleave, also not with other writers
+ * of the same file (O_APPEND, whole lines per write). A crash loses at
+ * most the lines of the last SRV_LOG_FLUSH_S; a clean exit writes them
+ * all. Standard error gets a write(2) per line, in order with the
+ * server's events. Fields that come from the client (path, ids) are
+ * JSON-escaped and truncated to a bounded length; formatting a line
+ * never allocates. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,14 +25,17 @@
 #include "nqba/log.h"
 #include "srv.h"
 
+static void write_all(int fd, const char *p, size_t n);
+static void *flusher_main(void *arg);
+
 #define LOG_LINE_MAX 4096
 #define LOG_PATH_MAX 1024 /* escaped path bytes kept */
 #define LOG_ID_MAX 300    /* escaped id bytes kept */
 
 int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err)
 {
+    memset(l, 0, sizeof *l);
     l->fd = -1;
-    l->owned = 0;
     if (pthread_mutex_init(&l->lock, NULL))
         return nq_err_set(err, NQ_ENOMEM, "--access-log", "cannot create a mutex");
     if (strcmp(spec, "off") == 0)
@@ -39,11 +50,82 @@ int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err)
         return nq_err_set(err, NQ_EIO, "--access-log", "%s: %s", spec, strerror(errno));
     }
     l->owned = 1;
+    pthread_condattr_t ca;
+    int ok = 0;
+    if (!pthread_condattr_init(&ca)) {
+        /* Monotonic: a flush must not wait longer when the wall clock moves. */
+        ok = !pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) && !pthread_cond_init(&l->wake, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (ok && !(l->buf = malloc(SRV_LOG_BUF))) {
+        pthread_cond_destroy(&l->wake);
+        ok = 0;
+    }
+    if (ok && pthread_create(&l->flusher, NULL, flusher_main, l)) {
+        free(l->buf);
+        l->buf = NULL;
+        pthread_cond_destroy(&l->wake);
+        ok = 0;
+    }
+    if (!ok) {
+        close(l->fd);
+        l->fd = -1;
+        pthread_mutex_destroy(&l->lock);
+        return nq_err_set(err, NQ_ENOMEM, "--access-log", "cannot start the log writer");
+    }
     return NQ_OK;
+}
+
+/* With the lock held. */
+static void flush_locked(srv_access_log *l)
+{
+    write_all(l->fd, l->buf, l->len);
+    l->len = 0;
+}
+
+static void wait_s(srv_access_log *l, double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long ns = ts.tv_nsec + (long)(seconds * 1e9);
+    ts.tv_sec += ns / 1000000000L;
+    ts.tv_nsec = ns % 1000000000L;
+    pthread_cond_timedwait(&l->wake, &l->lock, &ts);
+}
+
+/* Sleeps while the buffer is empty; after a first line, waits out the
+ * flush interval (a burst fills the buffer meanwhile) and writes. */
+static void *flusher_main(void *arg)
+{
+    srv_access_log *l = arg;
+    pthread_mutex_lock(&l->lock);
+    while (!l->stop) {
+        if (!l->len) {
+            pthread_cond_wait(&l->wake, &l->lock);
+            continue;
+        }
+        wait_s(l, SRV_LOG_FLUSH_S);
+        if (l->len)
+            flush_locked(l);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return NULL;
 }
 
 void srv_access_log_close(srv_access_log *l)
 {
+    if (l->buf) {
+        pthread_mutex_lock(&l->lock);
+        l->stop = 1;
+        pthread_cond_signal(&l->wake);
+        pthread_mutex_unlock(&l->lock);
+        pthread_join(l->flusher, NULL);
+        if (l->len)
+            flush_locked(l);
+        free(l->buf);
+        l->buf = NULL;
+        pthread_cond_destroy(&l->wake);
+    }
     if (l->owned)
         close(l->fd);
     l->fd = -1;
@@ -98,7 +180,16 @@ void srv_access_log_write(srv_access_log *l, const http_req *req, int status, ui
     if (n <= 0 || (size_t)n >= sizeof line)
         return; /* cannot happen with the bounds above */
     pthread_mutex_lock(&l->lock);
-    write_all(l->fd, line, (size_t)n);
+    if (!l->buf) {
+        write_all(l->fd, line, (size_t)n);
+    } else {
+        if ((size_t)n > SRV_LOG_BUF - l->len)
+            flush_locked(l); /* LOG_LINE_MAX < SRV_LOG_BUF: the line fits now */
+        else if (!l->len)
+            pthread_cond_signal(&l->wake);
+        memcpy(l->buf + l->len, line, (size_t)n);
+        l->len += (size_t)n;
+    }
     pthread_mutex_unlock(&l->lock);
 }
 

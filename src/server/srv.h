@@ -25,13 +25,25 @@ typedef struct srv_access_log {
     int fd;    /* -1 = off */
     int owned; /* close on exit */
     pthread_mutex_t lock;
+    /* A file's lines wait in buf (at most SRV_LOG_FLUSH_S) and go out in
+     * one write(2) from the flusher thread, or at once when buf is full;
+     * standard error is written line by line, as the events are. */
+    char *buf; /* NULL: unbuffered */
+    size_t len;
+    pthread_cond_t wake; /* the first line went into an empty buf, or closing */
+    int stop;
+    pthread_t flusher;
 } srv_access_log;
+
+#define SRV_LOG_FLUSH_S 0.1  /* the longest a line waits in memory */
+#define SRV_LOG_BUF (64 * 1024)
 
 /* spec: "-" standard error, "off", or a file appended to. */
 int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err);
-/* One JSON object per line, written with one write(2). */
+/* One JSON object per line; lines never interleave. */
 void srv_access_log_write(srv_access_log *l, const http_req *req, int status, uint64_t bytes,
                           double seconds);
+/* Writes what is buffered, then closes. */
 void srv_access_log_close(srv_access_log *l);
 /* A server event as a JSON line on standard error ({"ts","level","msg"}
  * plus key/value when key is not NULL), serialized with the access log's

@@ -645,6 +645,67 @@ static void test_access_log(void **state)
 /* ---- connections ---- */
 
 /* Several requests, of each kind, on one kept-alive connection. */
+/* Lines of an access log file as request ids, in order; every line must
+ * be a whole JSON object. Returns the count. */
+static int log_ids(const char *path, char ids[][16], int max)
+{
+    char *text = http_slurp(path, NULL);
+    int n = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        json_t *j = jparse(line);
+        const char *id = json_string_value(json_object_get(j, "request_id"));
+        if (!id)
+            fail_msg("access log line is not a whole entry: %s", line);
+        if (n < max)
+            snprintf(ids[n], sizeof ids[n], "%s", id);
+        n++;
+        json_decref(j);
+    }
+    free(text);
+    return n;
+}
+
+/* The access log's buffer: lines come out whole and in order, within the
+ * flush interval when few, at once when they fill the buffer, and every
+ * one when the log is closed right after they were written. */
+static void test_access_log_buffer(void **state)
+{
+    (void)state;
+    enum { FEW = 3, MANY = 600 }; /* MANY lines are several buffers' worth */
+    static char ids[FEW + MANY + 8][16];
+    char path[HTTP_PATH_LEN], rid[16];
+    http_server_path(&g_srv, "buffered.log", path);
+    srv_access_log l;
+    nq_err err;
+    assert_int_equal(srv_access_log_open(&l, path, &err), 0);
+    http_req req;
+    memset(&req, 0, sizeof req);
+    req.method = "GET";
+    req.path = "/a/path/long/enough/to/make/the/lines/fill/the/buffer/sooner";
+    req.remote = "127.0.0.1";
+    req.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    req.request_id = rid;
+    for (int i = 0; i < FEW; i++) {
+        snprintf(rid, sizeof rid, "r%d", i);
+        srv_access_log_write(&l, &req, 200, 10, 0.001);
+    }
+    int n = 0;
+    for (double t0 = http_now(); http_now() - t0 < 5.0 && n < FEW; http_sleep(0.01))
+        n = log_ids(path, ids, FEW + MANY + 8);
+    assert_int_equal(n, FEW);
+    for (int i = FEW; i < FEW + MANY; i++) {
+        snprintf(rid, sizeof rid, "r%d", i);
+        srv_access_log_write(&l, &req, 200, 10, 0.001);
+    }
+    assert_true(log_ids(path, ids, FEW + MANY + 8) > FEW); /* a full buffer went out */
+    srv_access_log_close(&l);
+    assert_int_equal(log_ids(path, ids, FEW + MANY + 8), FEW + MANY);
+    for (int i = 0; i < FEW + MANY; i++) {
+        snprintf(rid, sizeof rid, "r%d", i);
+        assert_string_equal(ids[i], rid);
+    }
+}
+
 static void test_keep_alive(void **state)
 {
     (void)state;
@@ -1336,6 +1397,7 @@ int main(void)
         cmocka_unit_test(test_openapi_matches_routes),
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_allocator),
+        cmocka_unit_test(test_access_log_buffer),
         cmocka_unit_test(test_kick_tags),
         cmocka_unit_test(test_parker_interval),
         cmocka_unit_test_teardown(test_body_limit, own_down),
