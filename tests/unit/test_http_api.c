@@ -1008,22 +1008,33 @@ static void kick_fixture_init(kick_fixture *f, double interval0, double interval
     f->interval[1] = interval1;
 }
 
+/* A daemon of its own for the fixture; returns its port. */
+static int kick_daemon(kick_fixture *f, http_daemon **d)
+{
+    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
+                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = f};
+    nq_err err;
+    assert_int_equal(http_daemon_start(&o, d, &err), 0);
+    return http_daemon_port(*d);
+}
+
+/* GET /wait/k on a new connection c. */
+static void kick_send(http_conn *c, int port, int k)
+{
+    assert_int_equal(http_conn_open(c, port), 0);
+    assert_int_equal(http_send(c, "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
+}
+
 static void test_kick_tags(void **state)
 {
     (void)state;
     kick_fixture f;
     kick_fixture_init(&f, 60.0, 60.0);
-    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
-                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = &f};
     http_daemon *d = NULL;
-    nq_err err;
-    assert_int_equal(http_daemon_start(&o, &d, &err), 0);
-    int port = http_daemon_port(d);
+    int port = kick_daemon(&f, &d);
     http_conn c[2];
-    for (int k = 0; k < 2; k++) {
-        assert_int_equal(http_conn_open(&c[k], port), 0);
-        assert_int_equal(http_send(&c[k], "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
-    }
+    for (int k = 0; k < 2; k++)
+        kick_send(&c[k], port, k);
     for (int i = 0; i < 200 && atomic_load(&f.handled) < 2; i++)
         http_sleep(0.01);
     assert_int_equal(atomic_load(&f.handled), 2);
@@ -1068,16 +1079,11 @@ static void test_parker_interval(void **state)
     (void)state;
     kick_fixture f;
     kick_fixture_init(&f, 60.0, 0.02);
-    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
-                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = &f};
     http_daemon *d = NULL;
-    nq_err err;
-    assert_int_equal(http_daemon_start(&o, &d, &err), 0);
-    int port = http_daemon_port(d);
+    int port = kick_daemon(&f, &d);
     http_conn c[2];
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(http_conn_open(&c[k], port), 0);
-        assert_int_equal(http_send(&c[k], "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
+        kick_send(&c[k], port, k);
         for (int i = 0; i < 200 && atomic_load(&f.handled) < k + 1; i++)
             http_sleep(0.01);
         http_sleep(0.05); /* parked, and the parker asleep again */
