@@ -103,6 +103,7 @@ static int take_batch(nq_jobs *j, nq__store_batch *b)
 
 void *nq__storer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-store");
     nq_jobs *j = arg;
     nq__store_batch *b = j->store_batch;
     pthread_mutex_lock(&j->hub->mu);

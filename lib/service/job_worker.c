@@ -214,6 +214,7 @@ static void run(nq_jobs *j, nq__job *job, int slot)
 
 void *nq__worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-worker");
     nq__worker *w = arg;
     nq_jobs *j = w->jobs;
     pthread_mutex_lock(&j->hub->mu);
@@ -261,6 +262,7 @@ static double check_deadlines(nq__job *job, double now)
  * job past its deadline. */
 void *nq__watchdog_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-watchdog");
     nq_jobs *j = arg;
     pthread_mutex_lock(&j->hub->mu);
     while (!j->stopping) {

@@ -265,6 +265,7 @@ static void listen_step(srv_app *a, nq_queue_listener **l, double *retry_at)
 
 static void *ops_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-ops");
     srv_app *a = arg;
     int mirrors = a->cluster && a->cfg.role == SRV_ROLE_SERVE;
     nq_queue_listener *l = NULL;

@@ -78,6 +78,7 @@ static void wait_until(http_parker *p, double at)
 
 static void *parker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-parker");
     http_parker *p = arg;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {

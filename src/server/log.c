@@ -97,6 +97,7 @@ static void wait_s(srv_access_log *l, double seconds)
  * flush interval (a burst fills the buffer meanwhile) and writes. */
 static void *flusher_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-log");
     srv_access_log *l = arg;
     pthread_mutex_lock(&l->lock);
     while (!l->stop) {

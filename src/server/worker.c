@@ -304,6 +304,7 @@ static void count_claim(struct srv_worker *w, const nq_queue_claimed *c, int got
 
 static void *slot_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-slot");
     slot_arg *sa = arg;
     struct srv_worker *w = sa->w;
     int index = sa->index;
@@ -337,6 +338,7 @@ static void *slot_main(void *arg)
 /* Wakes the idle slots when a job is queued anywhere. */
 static void *waker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "nq-waker");
     struct srv_worker *w = arg;
     nq_queue_listener *l = NULL;
     char buf[64];

@@ -21,6 +21,7 @@
 /* clang-format on */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -929,6 +930,37 @@ static void expect_metric(const char *text, const char *name, const char *const 
 
 /* The nqba command links jemalloc (CMakeLists.txt): the live server has
  * it mapped. Sanitizer builds keep their runtime's allocator. */
+/* The live server's threads carry their jobs' names (top -H, ps -L). */
+static void test_thread_names(void **state)
+{
+    (void)state;
+    static const char *const want[] = {"nq-worker", "nq-store", "nq-watchdog", "nq-parker",
+                                       "nq-log",    "nq-ops",   "MHD-worker"};
+    int seen[sizeof want / sizeof *want] = {0};
+    char dir[64], path[128], name[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)g_srv.pid);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%.16s/comm", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* the thread ended meanwhile */
+        if (fgets(name, sizeof name, f)) {
+            name[strcspn(name, "\n")] = 0;
+            for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+                seen[k] |= strcmp(name, want[k]) == 0;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++)
+        if (!seen[k])
+            fail_msg("no thread named %s in %s", want[k], dir);
+}
+
 static void test_allocator(void **state)
 {
     (void)state;
@@ -1404,6 +1436,7 @@ int main(void)
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_allocator),
         cmocka_unit_test(test_access_log_buffer),
+        cmocka_unit_test(test_thread_names),
         cmocka_unit_test(test_kick_tags),
         cmocka_unit_test(test_parker_interval),
         cmocka_unit_test_teardown(test_body_limit, own_down),
