@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "service_internal.h"
 
 #define SUB_MAX_PENDING 64
@@ -168,7 +169,7 @@ static void attach(nq__sub *s, nq__job *job)
 int nq_jobs_subscribe(nq_jobs *j, const char *job_id, nq_job_sub **out)
 {
     nq_job_sub *h = calloc(1, sizeof *h);
-    if (!h || nq__cond_init(&h->s.cv)) {
+    if (!h || nq_cond_init(&h->s.cv)) {
         free(h);
         return NQ_ENOMEM;
     }
@@ -219,7 +220,7 @@ int nq_jobs_next_event(nq_job_sub *h, double timeout, const char **event, char *
     double deadline = nq_clock_s() + (timeout > 0 ? timeout : 0);
     pthread_mutex_lock(&s->hub->mu);
     int rc;
-    while ((rc = take(s, event, data)) == 0 && nq__cond_wait_s(&s->cv, &s->hub->mu, deadline))
+    while ((rc = take(s, event, data)) == 0 && nq_cond_wait_until(&s->cv, &s->hub->mu, deadline))
         ;
     if (rc == 0)
         rc = take(s, event, data); /* one last look after the timeout */

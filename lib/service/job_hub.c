@@ -1,12 +1,8 @@
-/* job_hub.c - the shared lock and monotonic condition waits.
- *
- * Waits use CLOCK_MONOTONIC so that a wall-clock step (NTP, a person
+/* job_hub.c - the shared lock. Its condition variables wait on the
+ * monotonic clock (nqba/cond.h), so that a wall-clock step (NTP, a person
  * setting the date) never stretches or cuts a job wait or the watchdog. */
-#include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "nqba/clock.h"
 #include "service_internal.h"
 
 int nq__hub_new(nq__hub **out)
@@ -45,34 +41,4 @@ void nq__hub_unref_unlock(nq__hub *h)
         pthread_mutex_destroy(&h->mu);
         free(h);
     }
-}
-
-int nq__cond_init(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    if (pthread_condattr_init(&a))
-        return NQ_ENOMEM;
-    int rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC) || pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-    return rc ? NQ_ENOMEM : NQ_OK;
-}
-
-/* deadline is an nq_clock_s() value (the same CLOCK_MONOTONIC), or < 0
- * for no deadline. Returns 0 once the deadline has passed. */
-int nq__cond_wait_s(pthread_cond_t *c, pthread_mutex_t *mu, double deadline)
-{
-    if (deadline < 0) {
-        pthread_cond_wait(c, mu);
-        return 1;
-    }
-    if (nq_clock_s() >= deadline)
-        return 0;
-    struct timespec ts;
-    double whole = floor(deadline);
-    ts.tv_sec = (time_t)whole;
-    ts.tv_nsec = (long)((deadline - whole) * 1e9);
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_nsec = 999999999L;
-    pthread_cond_timedwait(c, mu, &ts);
-    return nq_clock_s() < deadline;
 }

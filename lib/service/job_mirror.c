@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/randid.h"
 #include "service_internal.h"
 
@@ -22,7 +23,7 @@ int nq_jobs_mirror_add(nq_jobs *j, const char *id, const char *kind, nq_job_prio
     if (!job)
         return NQ_ENOMEM;
     job->kind = strdup(kind);
-    if (!job->kind || nq__cond_init(&job->done)) {
+    if (!job->kind || nq_cond_init(&job->done)) {
         free(job->kind);
         free(job);
         return NQ_ENOMEM;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/randid.h"
 #include "nqba/sha256.h"
 #include "service_internal.h"
@@ -98,7 +99,7 @@ int nq__job_new(const nq_job_submit *s, const char *hash, nq__job **out)
     job->idem_key = s->idempotency_key ? strdup(s->idempotency_key) : NULL;
     job->request_text = s->request_text ? strndup(s->request_text, s->request_len) : NULL;
     if (!job->kind || (s->idempotency_key && !job->idem_key) ||
-        (s->request_text && !job->request_text) || nq__cond_init(&job->done)) {
+        (s->request_text && !job->request_text) || nq_cond_init(&job->done)) {
         free(job->request_text);
         nq__job_drop_prepared(job);
         json_decref(job->request);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/solve.h"
 #include "canon.h"
 #include "service_internal.h"
@@ -273,7 +274,7 @@ void *nq__watchdog_main(void *arg)
                 next = d;
         }
         j->watch_at = next < 0 ? HUGE_VAL : next;
-        nq__cond_wait_s(&j->watch, &j->hub->mu, next);
+        nq_cond_wait_until(&j->watch, &j->hub->mu, next);
     }
     pthread_mutex_unlock(&j->hub->mu);
     return NULL;

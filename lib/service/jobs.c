@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/randid.h"
 #include "service_internal.h"
 
@@ -76,8 +77,8 @@ static int init_sync(nq_jobs *j)
 {
     if (nq__hub_new(&j->hub))
         return NQ_ENOMEM;
-    if (nq__cond_init(&j->work) || nq__cond_init(&j->idle) || nq__cond_init(&j->watch) ||
-        nq__cond_init(&j->store_work))
+    if (nq_cond_init(&j->work) || nq_cond_init(&j->idle) || nq_cond_init(&j->watch) ||
+        nq_cond_init(&j->store_work))
         return NQ_ENOMEM; /* free_all destroys them all: a zeroed cond is safe to destroy */
     return NQ_OK;
 }
@@ -199,7 +200,7 @@ static void drain_jobs(nq_jobs *j, double drain)
             nq__job_finished(j, job, NQ_JOB_CANCELLED);
         }
     double deadline = nq_clock_s() + (drain > 0 ? drain : 0);
-    while (j->running > 0 && nq__cond_wait_s(&j->idle, &j->hub->mu, deadline))
+    while (j->running > 0 && nq_cond_wait_until(&j->idle, &j->hub->mu, deadline))
         ;
     for (int i = 0; i < j->n_workers; i++) {
         nq__job *job = j->slots[i];
@@ -380,7 +381,7 @@ nq_job_state nq_jobs_wait(nq_jobs *j, const char *job_id, double timeout)
         return NQ_JOB_FAILED; /* unknown: nq_jobs_get answers NULL for it */
     }
     job->refs++;
-    while (job->state < NQ_JOB_SUCCEEDED && nq__cond_wait_s(&job->done, &j->hub->mu, deadline))
+    while (job->state < NQ_JOB_SUCCEEDED && nq_cond_wait_until(&job->done, &j->hub->mu, deadline))
         ;
     nq_job_state st = job->state;
     nq__job_unref(job);

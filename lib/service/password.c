@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "service_internal.h"
 
 _Static_assert(NQ_PW_STRBYTES == crypto_pwhash_STRBYTES, "stored hash size");
@@ -86,7 +87,7 @@ int nq_pw_hasher_new(const nq_pw_opts *o, nq_pw_hasher **out, nq_err *err)
     int rc = apply_opts(h, o ? o : &defaults, err);
     if (!rc)
         rc = make_dummy(h, err);
-    if (!rc && nq__cond_init(&h->freed))
+    if (!rc && nq_cond_init(&h->freed))
         rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     if (rc) {
         free(h);
@@ -111,7 +112,7 @@ static int acquire(nq_pw_hasher *h, nq_err *err)
     pthread_mutex_lock(&h->mu);
     double deadline = nq_clock_s() + h->wait_ms / 1000.0;
     while (h->in_use >= h->max_concurrent) {
-        if (!nq__cond_wait_s(&h->freed, &h->mu, deadline) && h->in_use >= h->max_concurrent) {
+        if (!nq_cond_wait_until(&h->freed, &h->mu, deadline) && h->in_use >= h->max_concurrent) {
             h->rejected++;
             pthread_mutex_unlock(&h->mu);
             return nq_err_set(err, NQ_ELIMIT, "password", "all %d password slots busy for %d ms",

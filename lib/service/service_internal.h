@@ -58,10 +58,6 @@ int nq__hub_new(nq__hub **out);
 void nq__hub_ref(nq__hub *h); /* with mu held */
 /* Drop a reference with mu held; mu is unlocked on return either way. */
 void nq__hub_unref_unlock(nq__hub *h);
-/* A condition variable on CLOCK_MONOTONIC, and a wait until
- * nq_clock_s() + timeout (timeout < 0: forever). Returns 0 on timeout. */
-int nq__cond_init(pthread_cond_t *c);
-int nq__cond_wait_s(pthread_cond_t *c, pthread_mutex_t *mu, double deadline);
 
 /* ---- jobs (jobs.c, job_store.c) --------------------------------------------- */
 

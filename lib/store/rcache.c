@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/hex.h"
 
 #define DEFAULT_PORT 6379
@@ -376,20 +377,11 @@ static int dial(const nq_rcache *c, redisContext **out, char *why, size_t cap)
 
 /* ---- the pool and the state (all under c->mu) ------------------------------ */
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    uint64_t ns = (uint64_t)ts->tv_nsec + (uint64_t)ms * 1000000u;
-    ts->tv_sec += (time_t)(ns / 1000000000u);
-    ts->tv_nsec = (long)(ns % 1000000000u);
-}
-
 /* Wait for a connection or the right to open one, unless the cache is
  * down and it is not yet time to probe. */
 static int wait_turn(nq_rcache *c, lease *l, nq_err *err)
 {
-    struct timespec until;
-    int timed = 0;
+    double until = -1.0;
     for (;;) {
         if (!c->up) {
             uint64_t now = nq_clock_ns();
@@ -403,11 +395,9 @@ static int wait_turn(nq_rcache *c, lease *l, nq_err *err)
         }
         if (c->n_idle > 0 || c->n_open < c->pool_size)
             break;
-        if (!timed) {
-            deadline_after(&until, c->command_ms);
-            timed = 1;
-        }
-        if (pthread_cond_timedwait(&c->freed, &c->mu, &until) == ETIMEDOUT)
+        if (until < 0)
+            until = nq_clock_s() + c->command_ms / 1000.0;
+        if (!nq_cond_wait_until(&c->freed, &c->mu, until))
             return nq_err_set(err, NQ_EUNAVAIL, "redis", "all %d connections busy for %d ms",
                               c->pool_size, c->command_ms);
     }
@@ -567,16 +557,13 @@ int nq_rcache_open(const char *url, const nq_rcache_opts *o, nq_rcache **out, nq
     int rc = nq_rcache_url_parse(url, &c->url, err);
     if (!rc)
         rc = apply_opts(c, o ? o : &defaults, err);
+    if (!rc && nq_cond_init(&c->freed)) /* monotonic: see wait_turn */
+        rc = nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     if (rc) {
         explicit_bzero(&c->url, sizeof c->url);
         free(c);
         return rc;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->freed, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->mu, NULL);
     /* Down with no backoff: the first call, this ping, is the probe. Its
      * failure is no error of open's (the server starts without Redis);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/queue.h"
 #include "nqba/randid.h"
 #include "nqba/solve.h"
@@ -219,14 +220,8 @@ static void describe(srv_app *a)
 int srv_wait_flag(pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag, double secs)
 {
     pthread_mutex_lock(mu);
-    if (!*flag && secs > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double t = (double)ts.tv_sec + ts.tv_nsec / 1e9 + secs;
-        ts.tv_sec = (time_t)t;
-        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-        pthread_cond_timedwait(cv, mu, &ts);
-    }
+    if (!*flag && secs > 0)
+        nq_cond_wait_until(cv, mu, nq_clock_s() + secs);
     int set = *flag;
     pthread_mutex_unlock(mu);
     return set;
@@ -305,7 +300,11 @@ int srv_ops_start(srv_app *a, nq_err *err)
     if (!o)
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     pthread_mutex_init(&o->mu, NULL);
-    pthread_cond_init(&o->wake, NULL);
+    if (nq_cond_init(&o->wake)) { /* srv_wait_flag waits on the monotonic clock */
+        pthread_mutex_destroy(&o->mu);
+        free(o);
+        return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
+    }
     a->ops = o;
     describe(a);
     if (pthread_create(&o->thread, NULL, ops_main, a)) {

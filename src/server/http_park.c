@@ -16,14 +16,8 @@
  * connection before it was suspended, nor miss one parked while closing. */
 #include "http_internal.h"
 
-#include <time.h>
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "nqba/clock.h"
+#include "nqba/cond.h"
 
 static void unlink_item(http_parked *it)
 {
@@ -65,27 +59,16 @@ static double sweep(http_parker *p, double now)
     return next;
 }
 
-static void wait_until(http_parker *p, double at)
-{
-    struct timespec ts;
-    double whole = (double)(time_t)at;
-    ts.tv_sec = (time_t)at;
-    ts.tv_nsec = (long)((at - whole) * 1e9);
-    if (ts.tv_nsec >= 1000000000L)
-        ts.tv_nsec = 999999999L;
-    pthread_cond_timedwait(&p->wake, &p->lock, &ts);
-}
-
 static void *parker_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "nq-parker");
     http_parker *p = arg;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
-        double next = sweep(p, mono_now());
+        double next = sweep(p, nq_clock_s());
         if (!p->stop && !p->kicked) {
             p->sleep_until = next;
-            wait_until(p, next);
+            nq_cond_wait_until(&p->wake, &p->lock, next);
             p->sleep_until = 0.0;
         }
     }
@@ -95,7 +78,6 @@ static void *parker_main(void *arg)
 
 int http_parker_start(http_parker *p)
 {
-    pthread_condattr_t ca;
     p->list.next = p->list.prev = &p->list;
     atomic_init(&p->closing, 0);
     p->stop = 0;
@@ -105,12 +87,10 @@ int http_parker_start(http_parker *p)
     if (pthread_mutex_init(&p->lock, NULL))
         return -1;
     /* A monotonic clock: waits must not stretch when the wall clock moves. */
-    if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
-        pthread_cond_init(&p->wake, &ca)) {
+    if (nq_cond_init(&p->wake)) {
         pthread_mutex_destroy(&p->lock);
         return -1;
     }
-    pthread_condattr_destroy(&ca);
     if (pthread_create(&p->thread, NULL, parker_main, p)) {
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
@@ -128,7 +108,7 @@ int http_parker_add(http_parker *p, http_parked *item)
         return -1;
     }
     MHD_suspend_connection(item->mhd);
-    item->next_at = next_poll(item, mono_now());
+    item->next_at = next_poll(item, nq_clock_s());
     item->prev = p->list.prev;
     item->next = &p->list;
     p->list.prev->next = item;
@@ -171,7 +151,7 @@ static int tagged(const http_parked *it, const uint64_t *tags, size_t n)
 void http_parker_kick_tags(http_parker *p, const uint64_t *tags, size_t n)
 {
     pthread_mutex_lock(&p->lock);
-    double now = mono_now();
+    double now = nq_clock_s();
     http_parked *it = p->list.next;
     while (it != &p->list && n > 0) {
         http_parked *nx = it->next;

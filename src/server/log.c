@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/log.h"
 #include "srv.h"
 
@@ -50,13 +50,7 @@ int srv_access_log_open(srv_access_log *l, const char *spec, nq_err *err)
         return nq_err_set(err, NQ_EIO, "--access-log", "%s: %s", spec, strerror(errno));
     }
     l->owned = 1;
-    pthread_condattr_t ca;
-    int ok = 0;
-    if (!pthread_condattr_init(&ca)) {
-        /* Monotonic: a flush must not wait longer when the wall clock moves. */
-        ok = !pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) && !pthread_cond_init(&l->wake, &ca);
-        pthread_condattr_destroy(&ca);
-    }
+    int ok = nq_cond_init(&l->wake) == NQ_OK;
     if (ok && !(l->buf = malloc(SRV_LOG_BUF))) {
         pthread_cond_destroy(&l->wake);
         ok = 0;
@@ -83,16 +77,6 @@ static void flush_locked(srv_access_log *l)
     l->len = 0;
 }
 
-static void wait_s(srv_access_log *l, double seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    long ns = ts.tv_nsec + (long)(seconds * 1e9);
-    ts.tv_sec += ns / 1000000000L;
-    ts.tv_nsec = ns % 1000000000L;
-    pthread_cond_timedwait(&l->wake, &l->lock, &ts);
-}
-
 /* Sleeps while the buffer is empty; after a first line, waits out the
  * flush interval (a burst fills the buffer meanwhile) and writes. */
 static void *flusher_main(void *arg)
@@ -105,7 +89,7 @@ static void *flusher_main(void *arg)
             pthread_cond_wait(&l->wake, &l->lock);
             continue;
         }
-        wait_s(l, SRV_LOG_FLUSH_S);
+        nq_cond_wait_until(&l->wake, &l->lock, nq_clock_s() + SRV_LOG_FLUSH_S);
         if (l->len)
             flush_locked(l);
     }
@@ -134,19 +118,6 @@ void srv_access_log_close(srv_access_log *l)
     pthread_mutex_destroy(&l->lock);
 }
 
-/* RFC 3339 UTC with milliseconds; strftime has no field it could
- * overflow, unlike a printf of tm's ints. */
-static void timestamp(char out[32])
-{
-    double now = nq_clock_wall_s();
-    time_t secs = (time_t)now;
-    int ms = (int)((now - (double)secs) * 1000.0);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", ms < 0 ? 0 : ms > 999 ? 999 : ms);
-}
-
 static void write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
@@ -167,7 +138,7 @@ void srv_access_log_write(srv_access_log *l, const http_req *req, int status, ui
         return;
     char ts[32], path[LOG_PATH_MAX], rid[LOG_ID_MAX], tp[LOG_ID_MAX], method[32], remote[64];
     char line[LOG_LINE_MAX];
-    timestamp(ts);
+    nq_clock_rfc3339(nq_clock_wall_s(), ts);
     nq_json_escape(path, sizeof path, req->path ? req->path : "");
     nq_json_escape(rid, sizeof rid, req->request_id ? req->request_id : "");
     nq_json_escape(tp, sizeof tp, req->traceparent ? req->traceparent : "");
@@ -198,7 +169,7 @@ void srv_log_event(srv_access_log *l, const char *level, const char *msg, const 
                    const char *value)
 {
     char ts[32], m[1024], k[128], v[1024], line[LOG_LINE_MAX];
-    timestamp(ts);
+    nq_clock_rfc3339(nq_clock_wall_s(), ts);
     nq_json_escape(m, sizeof m, msg);
     int n;
     if (key) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/queue.h"
 #include "nqba/solve.h"
 #include "srv.h"
@@ -401,9 +402,9 @@ int srv_worker_start(srv_app *a, nq_err *err)
     w->threads = calloc((size_t)w->n, sizeof *w->threads);
     w->slots = calloc((size_t)w->n, sizeof *w->slots);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->work, NULL);
+    int cond_rc = nq_cond_init(&w->work); /* srv_wait_flag waits on the monotonic clock */
     a->worker = w;
-    if (!w->threads || !w->slots)
+    if (!w->threads || !w->slots || cond_rc)
         return nq_err_set(err, NQ_ENOMEM, NULL, "out of memory");
     describe(a->metrics, w->n);
     for (int i = 0; i < w->n; i++) {

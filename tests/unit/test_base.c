@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nqba/arena.h"
 #include "nqba/buf.h"
 #include "nqba/clock.h"
+#include "nqba/cond.h"
 #include "nqba/err.h"
 #include "nqba/json.h"
 #include "nqba/log.h"
@@ -1089,6 +1091,57 @@ static void test_sha256_bytewise(void **state)
     }
 }
 
+/* ---- cond.h ---- */
+
+typedef struct cond_case {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int flag;
+} cond_case;
+
+static void *cond_signaller(void *arg)
+{
+    cond_case *c = arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->flag = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* A wait ends at its deadline (0), not before, or on a signal (1), long
+ * before a far deadline; a past deadline returns at once. */
+static void test_cond_wait_until(void **state)
+{
+    (void)state;
+    cond_case c = {.flag = 0};
+    pthread_mutex_init(&c.mu, NULL);
+    assert_int_equal(nq_cond_init(&c.cv), NQ_OK);
+    pthread_mutex_lock(&c.mu);
+    double t0 = nq_clock_s();
+    assert_int_equal(nq_cond_wait_until(&c.cv, &c.mu, t0 - 1.0), 0);
+    while (nq_cond_wait_until(&c.cv, &c.mu, t0 + 0.05))
+        ;
+    double waited = nq_clock_s() - t0;
+    assert_true(waited >= 0.05);
+    assert_true(waited < 5.0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, cond_signaller, &c), 0);
+    t0 = nq_clock_s();
+    int rc = 1;
+    while (!c.flag && rc)
+        rc = nq_cond_wait_until(&c.cv, &c.mu, t0 + 30.0);
+    assert_int_equal(rc, 1);
+    assert_true(c.flag);
+    assert_true(nq_clock_s() - t0 < 10.0);
+    pthread_mutex_unlock(&c.mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&c.cv);
+    pthread_mutex_destroy(&c.mu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1102,6 +1155,7 @@ int main(void)
         cmocka_unit_test(test_arena_alignment_and_big),
         cmocka_unit_test(test_arena_calloc),
         cmocka_unit_test(test_buf_max),
+        cmocka_unit_test(test_cond_wait_until),
         cmocka_unit_test(test_buf_printf_growth),
         cmocka_unit_test(test_buf_steal),
         cmocka_unit_test(test_json_parse_ok),
