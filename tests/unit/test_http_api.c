@@ -1050,11 +1050,33 @@ static int kick_daemon(kick_fixture *f, http_daemon **d)
     return http_daemon_port(*d);
 }
 
-/* GET /wait/k on a new connection c. */
-static void kick_send(http_conn *c, int port, int k)
+/* GET /wait/k on a new connection c, parked once this returns (the k
+ * requests before it were). */
+static void kick_park(kick_fixture *f, http_conn *c, int port, int k)
 {
     assert_int_equal(http_conn_open(c, port), 0);
     assert_int_equal(http_send(c, "GET", k ? "/wait/1" : "/wait/0", NULL, NULL, 0), 0);
+    for (int i = 0; i < 200 && atomic_load(&f->handled) < k + 1; i++)
+        http_sleep(0.01);
+    assert_int_equal(atomic_load(&f->handled), k + 1);
+    http_sleep(0.05); /* parked right after the handler returned, the parker asleep again */
+}
+
+/* The answer on c within timeout seconds: 200 with body. */
+static void kick_expect(http_conn *c, const char *body, double timeout)
+{
+    http_resp r;
+    assert_int_equal(http_read(c, "GET", &r, timeout), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, body);
+    http_resp_free(&r);
+}
+
+static void kick_end(http_conn c[2], http_daemon *d)
+{
+    for (int k = 0; k < 2; k++)
+        http_conn_close(&c[k]);
+    http_daemon_stop(d);
 }
 
 static void test_kick_tags(void **state)
@@ -1066,11 +1088,7 @@ static void test_kick_tags(void **state)
     int port = kick_daemon(&f, &d);
     http_conn c[2];
     for (int k = 0; k < 2; k++)
-        kick_send(&c[k], port, k);
-    for (int i = 0; i < 200 && atomic_load(&f.handled) < 2; i++)
-        http_sleep(0.01);
-    assert_int_equal(atomic_load(&f.handled), 2);
-    http_sleep(0.05); /* parked right after the handler returned */
+        kick_park(&f, &c[k], port, k);
 
     /* Job 0 is ready, but the kick names only tag 2: answer 1 is polled
      * (and still waits), answer 0 is left alone. */
@@ -1085,22 +1103,14 @@ static void test_kick_tags(void **state)
 
     /* Its own tag answers it at once. */
     http_daemon_kick_tags(d, &one, 1);
-    assert_int_equal(http_read(&c[0], "GET", &r, 5.0), 0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, "zero");
-    http_resp_free(&r);
+    kick_expect(&c[0], "zero", 5.0);
     assert_int_equal(atomic_load(&f.polls[1]), 1);
 
     /* An untagged kick polls everything. */
     atomic_store(&f.ready[1], 1);
     http_daemon_kick(d);
-    assert_int_equal(http_read(&c[1], "GET", &r, 5.0), 0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, "one");
-    http_resp_free(&r);
-    for (int k = 0; k < 2; k++)
-        http_conn_close(&c[k]);
-    http_daemon_stop(d);
+    kick_expect(&c[1], "one", 5.0);
+    kick_end(c, d);
 }
 
 /* Without kicks the parker polls each answer at its interval, also one
@@ -1114,25 +1124,16 @@ static void test_parker_interval(void **state)
     http_daemon *d = NULL;
     int port = kick_daemon(&f, &d);
     http_conn c[2];
-    for (int k = 0; k < 2; k++) {
-        kick_send(&c[k], port, k);
-        for (int i = 0; i < 200 && atomic_load(&f.handled) < k + 1; i++)
-            http_sleep(0.01);
-        http_sleep(0.05); /* parked, and the parker asleep again */
-    }
+    for (int k = 0; k < 2; k++)
+        kick_park(&f, &c[k], port, k);
     /* Ready without a kick: answered within a few of its intervals. */
     atomic_store(&f.ready[1], 1);
-    http_resp r;
-    assert_int_equal(http_read(&c[1], "GET", &r, 2.0), 0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, "one");
-    http_resp_free(&r);
+    kick_expect(&c[1], "one", 2.0);
     assert_true(atomic_load(&f.polls[1]) >= 2);
+    /* The other still waits for its own poll, a minute away; stopping
+     * the daemon ends it. */
     assert_int_equal(atomic_load(&f.polls[0]), 0);
-    /* The other still waits for its own interval; closing answers it. */
-    for (int k = 0; k < 2; k++)
-        http_conn_close(&c[k]);
-    http_daemon_stop(d);
+    kick_end(c, d);
 }
 
 static void test_metric_names(void **state)
