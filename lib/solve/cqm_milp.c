@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cqm_index.h"
+#include "cqm_milp_seed.h"
 #include "nqba/clock.h"
 #include "nqba/cqm.h"
 
@@ -39,9 +41,10 @@ typedef struct milp {
 
 /* What the two GLPK runs found, in minimization terms. */
 typedef struct milp_run {
-    int status;  /* as nq_milp_result.status */
-    double lp;   /* LP relaxation optimum, -inf if unknown */
-    double tree; /* best bound of the open branch-and-bound nodes seen */
+    int status;         /* as nq_milp_result.status */
+    double lp;          /* LP relaxation optimum, -inf if unknown */
+    double tree;        /* best bound of the open branch-and-bound nodes seen */
+    const double *seed; /* columns 1..n of a first incumbent, until handed over */
 } milp_run;
 
 static int is01(const nq_cqm *m, int32_t atom)
@@ -309,6 +312,106 @@ static void milp_free(milp *q)
     free(q->val);
 }
 
+/* ---- a first incumbent ------------------------------------------------------- */
+
+/* The columns of an assignment: atoms, products of their factors, and
+ * each soft constraint's violation (as add_constraint lays them out). */
+static void seed_columns(const milp *q, const int64_t *values, double *x)
+{
+    const nq_cqm *m = q->m;
+    for (int32_t a = 0; a < m->n_atoms; a++)
+        x[a + 1] = (double)nq_cqm_atom_value(m, values, a);
+    for (int32_t k = 0; k < q->n_pairs; k++)
+        x[m->n_atoms + 1 + k] = x[q->pairs[k].a + 1] * x[q->pairs[k].b + 1];
+    int col = m->n_atoms + q->n_pairs + 1;
+    for (int32_t c = 0; c < m->n_cons; c++) {
+        const nq_cqm_con *con = &m->cons[c];
+        if (con->hard)
+            continue;
+        double lhs = nq_cqm_expr_value(m, &con->e, values);
+        if (con->sense != NQ_CQM_GE)
+            x[col++] = fmax(0.0, lhs - con->rhs);
+        if (con->sense != NQ_CQM_LE)
+            x[col++] = fmax(0.0, con->rhs - lhs);
+    }
+}
+
+static int within(int type, double lb, double ub, double v)
+{
+    double tol_lo = 1e-9 * (1.0 + fabs(lb)), tol_up = 1e-9 * (1.0 + fabs(ub));
+    if ((type == GLP_LO || type == GLP_DB || type == GLP_FX) && v < lb - tol_lo)
+        return 0;
+    return !((type == GLP_UP || type == GLP_DB || type == GLP_FX) && v > ub + tol_up);
+}
+
+/* GLPK takes a heuristic's point without checking rows: check every
+ * column and row bound here, so a point the model's own check accepted
+ * but a row refuses (tolerances) is never handed over. */
+static int seed_fits(const milp *q, const double *x)
+{
+    glp_prob *P = q->P;
+    for (int j = 1; j <= q->n_cols; j++)
+        if (!within(glp_get_col_type(P, j), glp_get_col_lb(P, j), glp_get_col_ub(P, j), x[j]))
+            return 0;
+    for (int i = 1, n = glp_get_num_rows(P); i <= n; i++) {
+        int len = glp_get_mat_row(P, i, q->ind, q->val);
+        double sum = 0.0;
+        for (int k = 1; k <= len; k++)
+            sum += q->val[k] * x[q->ind[k]];
+        if (!within(glp_get_row_type(P, i), glp_get_row_lb(P, i), glp_get_row_ub(P, i), sum))
+            return 0;
+    }
+    return 1;
+}
+
+/* Is the relaxation's optimum integral? Then GLPK is done at the root. */
+static int lp_integral(const milp *q)
+{
+    for (int j = 1; j <= q->n_cols; j++) {
+        double x = glp_get_col_prim(q->P, j);
+        if (glp_get_col_kind(q->P, j) != GLP_CV && fabs(x - floor(x + 0.5)) > 1e-9)
+            return 0;
+    }
+    return 1;
+}
+
+/* A first incumbent from the optimal relaxation (cqm_milp_seed.c), as a
+ * column vector for glp_ios_heur_sol; NULL when there is none. */
+static double *make_seed(const milp *q)
+{
+    const nq_cqm *m = q->m;
+    if (lp_integral(q))
+        return NULL;
+    nq__cqm_index ix;
+    nq_err ignored;
+    if (nq__cqm_index_build(m, &ix, &ignored))
+        return NULL;
+    size_t na = (size_t)(m->n_atoms ? m->n_atoms : 1);
+    double *lp = malloc(2 * na * sizeof *lp); /* values, then reduced costs */
+    int64_t *values = malloc((size_t)(m->n_vars ? m->n_vars : 1) * sizeof *values);
+    double *x = malloc(((size_t)q->n_cols + 1) * sizeof *x);
+    int ok = lp && values && x;
+    if (ok) {
+        for (int32_t a = 0; a < m->n_atoms; a++) {
+            lp[a] = glp_get_col_prim(q->P, a + 1);
+            lp[na + (size_t)a] = glp_get_col_dual(q->P, a + 1);
+        }
+        ok = nq__milp_seed(&ix, lp, lp + na, values) == 1;
+    }
+    if (ok) {
+        seed_columns(q, values, x);
+        ok = seed_fits(q, x);
+    }
+    nq__cqm_index_free(&ix);
+    free(lp);
+    free(values);
+    if (!ok) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
 /* ---- solving --------------------------------------------------------------------- */
 
 /* Milliseconds left of the caller's limit for GLPK's tm_lim (at least 1,
@@ -327,6 +430,10 @@ static int ms_left(double limit, double t0)
 static void track_bound(glp_tree *T, void *info)
 {
     milp_run *r = info;
+    if (r->seed && glp_ios_reason(T) == GLP_IHEUR) {
+        glp_ios_heur_sol(T, r->seed); /* refused only when not better */
+        r->seed = NULL;
+    }
     int p = glp_ios_best_node(T);
     if (p) {
         double b = glp_ios_node_bound(T, p);
@@ -442,8 +549,13 @@ static void set_bound(const milp *q, const milp_run *r, nq_milp_result *out)
 static int milp_solve(milp *q, double limit, double t0, nq_milp_result *out)
 {
     milp_run r = {.status = 3, .lp = -INFINITY, .tree = -INFINITY};
-    if (!run_lp(q->P, limit, t0, &r))
+    double *seed = NULL;
+    if (!run_lp(q->P, limit, t0, &r)) {
+        if (r.lp > -INFINITY)
+            r.seed = seed = make_seed(q);
         run_mip(q->P, limit, t0, &r);
+    }
+    free(seed);
     int rc = 0;
     if (r.status <= 1)
         rc = take_answer(q, &r, out);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/solve/cqm_index.h"
+#include "../../lib/solve/cqm_milp_seed.h"
 #include "nqba/cqm.h"
 #include "nqba/rng.h"
 
@@ -620,6 +622,221 @@ static void test_milp_time_limit_bound(void **state)
     }
 }
 
+
+/* ---- the first incumbent (cqm_milp_seed.c) ----------------------------------- */
+
+/* A 50-item knapsack whose optimum trades two items near the LP's break
+ * point for one: rounding down and single moves stop at 1799, the core
+ * search reaches the optimum. */
+static const int KNAP_V[50] = {53, 88, 63, 29, 10, 56, 99, 12, 64, 14, 57, 18, 78, 83, 90, 24, 29,
+                               80, 80, 15, 48, 14, 40, 55, 11, 33, 42, 78, 13, 16, 26, 57, 94, 79,
+                               76, 95, 36, 76, 98, 90, 80, 55, 98, 59, 39, 88, 74, 58, 69, 55};
+static const int KNAP_W[50] = {32, 9,  30, 47, 31, 30, 14, 48, 20, 16, 6,  28, 39, 48, 18, 27, 46,
+                               31, 15, 45, 26, 6,  23, 25, 31, 38, 19, 18, 17, 48, 41, 45, 7,  21,
+                               42, 34, 47, 7,  33, 17, 18, 34, 40, 7,  33, 8,  30, 30, 34, 41};
+#define KNAP_CAP 466
+
+/* The exact optimum by dynamic programming over the capacity. */
+static int knap_dp(void)
+{
+    int best[KNAP_CAP + 1] = {0};
+    for (int i = 0; i < 50; i++)
+        for (int c = KNAP_CAP; c >= KNAP_W[i]; c--)
+            if (best[c - KNAP_W[i]] + KNAP_V[i] > best[c])
+                best[c] = best[c - KNAP_W[i]] + KNAP_V[i];
+    return best[KNAP_CAP];
+}
+
+/* The LP relaxation of the knapsack (items by value per weight, the
+ * first that does not fit taken in part) and its reduced costs in
+ * minimization form: -v + y w, y the value per weight of that item. */
+static void knap_lp(double *lp, double *rc)
+{
+    int order[50];
+    for (int i = 0; i < 50; i++)
+        order[i] = i;
+    for (int i = 1; i < 50; i++)
+        for (int j = i; j > 0 && KNAP_V[order[j]] * KNAP_W[order[j - 1]] >
+                                     KNAP_V[order[j - 1]] * KNAP_W[order[j]];
+             j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    double room = KNAP_CAP, y = 0;
+    for (int k = 0; k < 50; k++) {
+        int i = order[k];
+        lp[i] = room >= KNAP_W[i] ? 1.0 : room / KNAP_W[i];
+        if (lp[i] < 1.0 && y == 0)
+            y = (double)KNAP_V[i] / KNAP_W[i];
+        room -= lp[i] * KNAP_W[i];
+    }
+    for (int i = 0; i < 50; i++)
+        rc[i] = -KNAP_V[i] + y * KNAP_W[i];
+}
+
+static void knap_model(nq_cqm *m)
+{
+    nq_cqm_init(m);
+    m->maximize = 1;
+    int c = nq_cqm_add_constraint(m, "weight", NQ_CQM_LE, KNAP_CAP, 1, 0, NULL);
+    for (int i = 0; i < 50; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "x%d", i);
+        assert_int_equal(nq_cqm_add_binary(m, name, NULL), i);
+        nq_cqm_obj_linear(m, 0, i, KNAP_V[i], NULL);
+        nq_cqm_con_linear(m, c, i, KNAP_W[i], NULL);
+    }
+    assert_int_equal(nq_cqm_finish(m, NULL), 0);
+}
+
+/* Seed m from lp/rc; returns what nq__milp_seed returned and, when it
+ * found a point, checks it on the model and gives its evaluation. */
+static int seed_of(const nq_cqm *m, const double *lp, const double *rc, int64_t *values,
+                   nq_cqm_eval *ev)
+{
+    nq__cqm_index ix;
+    assert_int_equal(nq__cqm_index_build(m, &ix, NULL), 0);
+    int found = nq__milp_seed(&ix, lp, rc, values);
+    nq__cqm_index_free(&ix);
+    assert_true(found == 0 || found == 1);
+    if (found) {
+        assert_int_equal(nq_cqm_evaluate(m, values, ev, NULL), 0);
+        assert_true(ev->feasible);
+        for (int32_t v = 0; v < m->n_vars; v++) { /* bounds, fixes, vetoes */
+            const nq_cqm_var *var = &m->vars[v];
+            assert_true(values[v] >= var->lb && values[v] <= var->ub);
+            assert_true(!var->fixed || values[v] == var->fixed_value);
+            assert_true(!var->vetoed || !var->vetoed[values[v]]);
+        }
+    }
+    return found;
+}
+
+static void test_seed_knapsack_core(void **state)
+{
+    (void)state;
+    nq_cqm m;
+    knap_model(&m);
+    double lp[50], rc[50];
+    knap_lp(lp, rc);
+    /* Rounded down, the relaxation is worse than the optimum: the seed
+     * has work to do. */
+    double down = 0;
+    for (int i = 0; i < 50; i++)
+        down += lp[i] >= 1.0 ? KNAP_V[i] : 0;
+    int opt = knap_dp();
+    assert_true(down < opt);
+    int64_t values[50];
+    nq_cqm_eval ev;
+    assert_int_equal(seed_of(&m, lp, rc, values, &ev), 1);
+    assert_true(near(ev.objective, opt));
+    nq_cqm_eval_free(&ev);
+    /* And GLPK, started from it, proves that optimum. */
+    nq_milp_result r;
+    assert_int_equal(nq_cqm_solve_milp(&m, 0, &r, NULL), 0);
+    assert_int_equal(r.status, 0);
+    assert_true(near(r.objective, opt) && near(r.bound, opt));
+    nq_milp_result_free(&r);
+    nq_cqm_free(&m);
+}
+
+/* A cover rounded down covers nothing, more than the repair budget can
+ * mend one set at a time; rounded up it covers everything, and the seed
+ * then drops sets it does not need. Element e is in sets e and e + 1 (a
+ * ring), the relaxation has every set at one half. */
+static void test_seed_covering_rounds_up(void **state)
+{
+    (void)state;
+    enum { N = 20 };
+    nq_cqm m;
+    nq_cqm_init(&m);
+    for (int i = 0; i < N; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "s%d", i);
+        nq_cqm_add_binary(&m, name, NULL);
+        nq_cqm_obj_linear(&m, 0, i, 1 + i % 3, NULL);
+    }
+    for (int e = 0; e < N; e++) {
+        char name[8];
+        snprintf(name, sizeof name, "e%d", e);
+        int c = nq_cqm_add_constraint(&m, name, NQ_CQM_GE, 1, 1, 0, NULL);
+        nq_cqm_con_linear(&m, c, e, 1, NULL);
+        nq_cqm_con_linear(&m, c, (e + 1) % N, 1, NULL);
+    }
+    assert_int_equal(nq_cqm_finish(&m, NULL), 0);
+    double lp[N], rc[N] = {0};
+    for (int i = 0; i < N; i++)
+        lp[i] = 0.5;
+    int64_t values[N];
+    nq_cqm_eval ev;
+    assert_int_equal(seed_of(&m, lp, rc, values, &ev), 1);
+    double all = 0;
+    for (int i = 0; i < N; i++)
+        all += 1 + i % 3;
+    assert_true(ev.objective < all);
+    nq_cqm_eval_free(&ev);
+    nq_cqm_free(&m);
+}
+
+static void test_seed_infeasible(void **state)
+{
+    (void)state;
+    nq_cqm m;
+    nq_cqm_init(&m);
+    nq_cqm_add_binary(&m, "a", NULL);
+    nq_cqm_add_binary(&m, "b", NULL);
+    int c = nq_cqm_add_constraint(&m, "three", NQ_CQM_GE, 3, 1, 0, NULL);
+    nq_cqm_con_linear(&m, c, 0, 1, NULL);
+    nq_cqm_con_linear(&m, c, 1, 1, NULL);
+    assert_int_equal(nq_cqm_finish(&m, NULL), 0);
+    double lp[2] = {1, 1}, rc[2] = {0, 0};
+    int64_t values[2];
+    nq_cqm_eval ev;
+    assert_int_equal(seed_of(&m, lp, rc, values, &ev), 0);
+    nq_cqm_free(&m);
+}
+
+/* Random mixed models (choices with vetoes, integers, fixes, soft and
+ * quadratic constraints) from random relaxations: any point returned is
+ * feasible and allowed, and never worse than what enumeration proves
+ * impossible to beat; most feasible models get one. */
+static void test_seed_random(void **state)
+{
+    (void)state;
+    nq_rng rng;
+    nq_rng_seed(&rng, 99);
+    int feasible = 0, found = 0;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        nq_cqm m;
+        rand_cqm(&m, seed * 104729);
+        assert_int_equal(nq_cqm_finish(&m, NULL), 0);
+        double lp[64], rc[64];
+        int64_t values[64];
+        assert_true(m.n_atoms <= 64 && m.n_vars <= 64);
+        for (int32_t a = 0; a < m.n_atoms; a++) {
+            const nq_cqm_var *v = &m.vars[m.atom_var[a]];
+            double span = v->kind == NQ_CQM_INTEGER ? (double)(v->ub - v->lb) : 1.0;
+            double lb = v->kind == NQ_CQM_INTEGER ? (double)v->lb : 0.0;
+            lp[a] = lb + span * (double)nq_rng_below(&rng, 1001) / 1000.0;
+            rc[a] = (double)((int)nq_rng_below(&rng, 21) - 10) / 4.0;
+        }
+        brute want = enumerate(&m);
+        nq_cqm_eval ev;
+        int got = seed_of(&m, lp, rc, values, &ev);
+        if (got) {
+            assert_true(want.feasible);
+            assert_true(ev.score >= want.score - 1e-9 * (1 + fabs(want.score)));
+            nq_cqm_eval_free(&ev);
+        }
+        feasible += want.feasible;
+        found += got;
+        nq_cqm_free(&m);
+    }
+    assert_true(feasible > 50);
+    assert_true(found * 4 >= feasible * 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +853,10 @@ int main(void)
         cmocka_unit_test(test_milp_random),
         cmocka_unit_test(test_milp_from_lp),
         cmocka_unit_test(test_milp_time_limit_bound),
+        cmocka_unit_test(test_seed_knapsack_core),
+        cmocka_unit_test(test_seed_covering_rounds_up),
+        cmocka_unit_test(test_seed_infeasible),
+        cmocka_unit_test(test_seed_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
