@@ -89,11 +89,11 @@ static int consider_repair(nq__cqm_state *st, int32_t v, int64_t nv, void *arg)
 {
     seed_move *best = arg, mv = {.var = v, .value = nv};
     nq__cqm_state_eval(st, v, nv, &mv.d);
-    int better = best->var < 0 || mv.d.n_viol < best->d.n_viol ||
-                 (mv.d.n_viol == best->d.n_viol &&
-                  (mv.d.hard_pen < best->d.hard_pen ||
-                   (mv.d.hard_pen == best->d.hard_pen &&
-                    mv.d.obj + mv.d.soft < best->d.obj + best->d.soft)));
+    int better =
+        best->var < 0 || mv.d.n_viol < best->d.n_viol ||
+        (mv.d.n_viol == best->d.n_viol &&
+         (mv.d.hard_pen < best->d.hard_pen || (mv.d.hard_pen == best->d.hard_pen &&
+                                               mv.d.obj + mv.d.soft < best->d.obj + best->d.soft)));
     if (better)
         *best = mv;
     return 0;
@@ -105,8 +105,8 @@ static void repair(nq__cqm_state *st, long *evals)
 {
     while (st->n_viol > 0 && *evals > 0) {
         seed_move best = {.var = -1};
-        for (int32_t v = 0; v < st->m->n_vars && *evals > 0; v++)
-            each_move(st, v, evals, consider_repair, &best);
+        for (int32_t v = 0; v < st->m->n_vars; v++)
+            each_move(st, v, evals, consider_repair, &best); /* stops at no budget */
         if (best.var < 0 || !(best.d.n_viol < 0 || best.d.hard_pen < -1e-12))
             return;
         nq__cqm_state_apply(st, best.var, best.value);
@@ -131,7 +131,7 @@ static void improve(nq__cqm_state *st, long *evals)
 {
     while (*evals > 0) {
         seed_move best = {.var = -1, .d.obj = -1e-9 * (1.0 + fabs(score(st)))};
-        for (int32_t v = 0; v < st->m->n_vars && *evals > 0; v++)
+        for (int32_t v = 0; v < st->m->n_vars; v++)
             each_move(st, v, evals, consider_improvement, &best);
         if (best.var < 0)
             return;

@@ -622,7 +622,6 @@ static void test_milp_time_limit_bound(void **state)
     }
 }
 
-
 /* ---- the first incumbent (cqm_milp_seed.c) ----------------------------------- */
 
 /* A 50-item knapsack whose optimum trades two items near the LP's break
