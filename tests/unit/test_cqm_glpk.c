@@ -587,6 +587,16 @@ static double qubo_min(const double *q, int n)
     return best;
 }
 
+/* n binaries named prefix0, prefix1, ... (atoms 0..n-1 of an empty model). */
+static void add_binaries(nq_cqm *m, const char *prefix, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%s%d", prefix, i);
+        assert_int_equal(nq_cqm_add_binary(m, name, NULL), i);
+    }
+}
+
 static void test_milp_time_limit_bound(void **state)
 {
     (void)state;
@@ -597,11 +607,7 @@ static void test_milp_time_limit_bound(void **state)
         nq_rng_seed(&rng, seed);
         nq_cqm m;
         nq_cqm_init(&m);
-        for (int i = 0; i < N; i++) {
-            char name[8];
-            snprintf(name, sizeof name, "q%d", i);
-            nq_cqm_add_binary(&m, name, NULL);
-        }
+        add_binaries(&m, "q", N);
         for (int i = 0; i < N; i++)
             for (int j = i; j < N; j++) {
                 q[i * N + j] = rand_w(&rng);
@@ -678,11 +684,9 @@ static void knap_model(nq_cqm *m)
 {
     nq_cqm_init(m);
     m->maximize = 1;
+    add_binaries(m, "x", 50);
     int c = nq_cqm_add_constraint(m, "weight", NQ_CQM_LE, KNAP_CAP, 1, 0, NULL);
     for (int i = 0; i < 50; i++) {
-        char name[8];
-        snprintf(name, sizeof name, "x%d", i);
-        assert_int_equal(nq_cqm_add_binary(m, name, NULL), i);
         nq_cqm_obj_linear(m, 0, i, KNAP_V[i], NULL);
         nq_cqm_con_linear(m, c, i, KNAP_W[i], NULL);
     }
@@ -750,12 +754,9 @@ static void test_seed_covering_rounds_up(void **state)
     enum { N = 20 };
     nq_cqm m;
     nq_cqm_init(&m);
-    for (int i = 0; i < N; i++) {
-        char name[8];
-        snprintf(name, sizeof name, "s%d", i);
-        nq_cqm_add_binary(&m, name, NULL);
+    add_binaries(&m, "s", N);
+    for (int i = 0; i < N; i++)
         nq_cqm_obj_linear(&m, 0, i, 1 + i % 3, NULL);
-    }
     for (int e = 0; e < N; e++) {
         char name[8];
         snprintf(name, sizeof name, "e%d", e);
