@@ -24,7 +24,8 @@ typedef struct milp_pair {
 } milp_pair;
 
 typedef struct milp {
-    const nq_cqm *m; /* finished */
+    const nq_cqm *m;            /* finished */
+    const nq__cqm_index *given; /* m's index when the caller has one, else NULL */
     glp_prob *P;
     milp_pair *pairs; /* distinct products, sorted */
     int32_t n_pairs;
@@ -382,10 +383,11 @@ static double *make_seed(const milp *q)
     const nq_cqm *m = q->m;
     if (lp_integral(q))
         return NULL;
-    nq__cqm_index ix;
+    nq__cqm_index own;
     nq_err ignored;
-    if (nq__cqm_index_build(m, &ix, &ignored))
+    if (!q->given && nq__cqm_index_build(m, &own, &ignored))
         return NULL;
+    const nq__cqm_index *ix = q->given ? q->given : &own;
     size_t na = (size_t)(m->n_atoms ? m->n_atoms : 1);
     double *lp = malloc(2 * na * sizeof *lp); /* values, then reduced costs */
     int64_t *values = malloc((size_t)(m->n_vars ? m->n_vars : 1) * sizeof *values);
@@ -396,13 +398,14 @@ static double *make_seed(const milp *q)
             lp[a] = glp_get_col_prim(q->P, a + 1);
             lp[na + (size_t)a] = glp_get_col_dual(q->P, a + 1);
         }
-        ok = nq__milp_seed(&ix, lp, lp + na, values) == 1;
+        ok = nq__milp_seed(ix, lp, lp + na, values) == 1;
     }
     if (ok) {
         seed_columns(q, values, x);
         ok = seed_fits(q, x);
     }
-    nq__cqm_index_free(&ix);
+    if (!q->given)
+        nq__cqm_index_free(&own);
     free(lp);
     free(values);
     if (!ok) {
@@ -568,6 +571,12 @@ static int milp_solve(milp *q, double limit, double t0, nq_milp_result *out)
 
 int nq_cqm_solve_milp(const nq_cqm *m, double time_limit, nq_milp_result *out, nq_err *err)
 {
+    return nq__cqm_solve_milp_ix(m, NULL, time_limit, out, err);
+}
+
+int nq__cqm_solve_milp_ix(const nq_cqm *m, const nq__cqm_index *ix, double time_limit,
+                          nq_milp_result *out, nq_err *err)
+{
     double t0 = nq_clock_s();
     if (!out)
         return nq_err_set(err, NQ_EINVAL, NULL, "no result");
@@ -586,7 +595,8 @@ int nq_cqm_solve_milp(const nq_cqm *m, double time_limit, nq_milp_result *out, n
         return rc;
     if (!m->finished)
         rc = nq_cqm_finish(&fm, err);
-    milp q = {.m = m->finished ? m : &fm, .err = err};
+    const nq__cqm_index *given = m->finished && ix && ix->m == m ? ix : NULL;
+    milp q = {.m = m->finished ? m : &fm, .given = given, .err = err};
     /* GLPK prints through its own per-thread switch; keep the library quiet. */
     int was_on = glp_term_out(GLP_OFF);
     if (!rc)

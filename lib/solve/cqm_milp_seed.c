@@ -205,11 +205,13 @@ int nq__milp_seed(const nq__cqm_index *ix, const double *lp, const double *rc, i
         /* Rounded down breaks a row: try every variable rounded up. */
         int32_t viol = st.n_viol;
         for (int32_t v = 0; v < m->n_vars; v++)
-            nq__cqm_state_apply(&st, v, round_var(&m->vars[v], lp, 1));
-        if (st.n_viol > viol)
+            st.val[v] = round_var(&m->vars[v], lp, 1);
+        nq__cqm_state_reset(&st);
+        if (st.n_viol > viol) {
             for (int32_t v = 0; v < m->n_vars; v++)
-                nq__cqm_state_apply(&st, v, values[v]);
-        nq__cqm_state_reset(&st); /* drop the moves' accumulated rounding */
+                st.val[v] = values[v];
+            nq__cqm_state_reset(&st);
+        }
     }
     long evals = budget(m);
     repair(&st, &evals);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cqm_exact.h"
+#include "cqm_milp_seed.h"
 #include "cqm_qubo.h"
 #include "cqm_search.h"
 #include "nqba/clock.h"
@@ -107,7 +108,7 @@ static int run_exact(run *r, nq_err *err)
 static int run_milp(run *r, double limit, nq_err *err)
 {
     nq_milp_result mr = { 0 };
-    int rc = nq_cqm_solve_milp(r->m, limit, &mr, err);
+    int rc = nq__cqm_solve_milp_ix(r->m, &r->ix, limit, &mr, err);
     if (rc)
         return rc;
     if (mr.status == 0 || mr.status == 1) {

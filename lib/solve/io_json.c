@@ -53,7 +53,6 @@ static const char *got(char out[24], const json_t *v)
     return out;
 }
 
-
 static size_t map_slot(const name_map *m, const char *name)
 {
     size_t mask = m->nslots - 1, k = (size_t)nq_str_hash(name) & mask;

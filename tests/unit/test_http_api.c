@@ -1040,16 +1040,6 @@ static void kick_fixture_init(kick_fixture *f, double interval0, double interval
     f->interval[1] = interval1;
 }
 
-/* A daemon of its own for the fixture; returns its port. */
-static int kick_daemon(kick_fixture *f, http_daemon **d)
-{
-    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
-                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = f};
-    nq_err err;
-    assert_int_equal(http_daemon_start(&o, d, &err), 0);
-    return http_daemon_port(*d);
-}
-
 /* GET /wait/k on a new connection c, parked once this returns (the k
  * requests before it were). */
 static void kick_park(kick_fixture *f, http_conn *c, int port, int k)
@@ -1079,16 +1069,27 @@ static void kick_end(http_conn c[2], http_daemon *d)
     http_daemon_stop(d);
 }
 
+/* A daemon of its own for a fixture with these poll intervals, and a
+ * request parked on each of the two connections c. */
+static http_daemon *kick_start(kick_fixture *f, double interval0, double interval1, http_conn c[2])
+{
+    kick_fixture_init(f, interval0, interval1);
+    http_daemon_opts o = {.host = "127.0.0.1", .threads = 1, .max_connections = 16,
+                          .timeout_s = 30, .max_body = 1024, .handler = kick_handler, .cls = f};
+    http_daemon *d = NULL;
+    nq_err err;
+    assert_int_equal(http_daemon_start(&o, &d, &err), 0);
+    for (int k = 0; k < 2; k++)
+        kick_park(f, &c[k], http_daemon_port(d), k);
+    return d;
+}
+
 static void test_kick_tags(void **state)
 {
     (void)state;
     kick_fixture f;
-    kick_fixture_init(&f, 60.0, 60.0);
-    http_daemon *d = NULL;
-    int port = kick_daemon(&f, &d);
     http_conn c[2];
-    for (int k = 0; k < 2; k++)
-        kick_park(&f, &c[k], port, k);
+    http_daemon *d = kick_start(&f, 60.0, 60.0, c);
 
     /* Job 0 is ready, but the kick names only tag 2: answer 1 is polled
      * (and still waits), answer 0 is left alone. */
@@ -1120,12 +1121,8 @@ static void test_parker_interval(void **state)
 {
     (void)state;
     kick_fixture f;
-    kick_fixture_init(&f, 60.0, 0.02);
-    http_daemon *d = NULL;
-    int port = kick_daemon(&f, &d);
     http_conn c[2];
-    for (int k = 0; k < 2; k++)
-        kick_park(&f, &c[k], port, k);
+    http_daemon *d = kick_start(&f, 60.0, 0.02, c);
     /* Ready without a kick: answered within a few of its intervals. */
     atomic_store(&f.ready[1], 1);
     kick_expect(&c[1], "one", 2.0);
